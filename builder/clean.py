@@ -1,0 +1,310 @@
+"""Captured page (plain text or HTML) → `Cleaned`: the NFC text annotators see, plus page metadata.
+
+Text captures go through line rules written for the seed layout (BENGALI.md §2.3); HTML goes to
+`builder.extract`. Kept lines are never rewritten beyond NFC and trailing-whitespace stripping.
+Refuses undecodable bytes and pages without a body (a Problem each, no text).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import regex
+
+from builder import extract
+from builder.dates import WEEKDAYS, parse_date, parse_labelled, search_date
+from builder.records import Cleaned, Problem, Source, Span
+from builder.sources import read_sources
+from builder.textfiles import write_text
+
+# Line classes; their names are also the keys of `Cleaned.dropped`.
+BLANK = "blank"
+SOCIAL = "social"
+UI_LATIN = "ui-latin"
+LIST_HEAD = "list-head"
+NUMERIC = "numeric"
+PUBLISHED = "published"
+UPDATED = "updated"
+MASTHEAD_DATE = "masthead-date"
+CREDIT = "credit"
+TEXT = "text"
+# Roles a TEXT line can be given later.
+REPEATED_TITLE = "repeated-title"
+BYLINE = "byline"
+HEADER_TEXT = "header-text"  # unrecognised text above the body (menus, kickers)
+AFTER_CUT = "after-cut"  # link-list headlines below a list head or credit line
+
+
+def _nfc_set(words: list[str]) -> frozenset[str]:
+    return frozenset(unicodedata.normalize("NFC", w) for w in words)
+
+
+SOCIAL_WORDS = _nfc_set([
+    "ফেসবুক", "ইউটিউব", "টিকটক", "ইনস্টাগ্রাম", "এক্স", "লিংকডইন", "লিঙ্কডইন", "পিন্টারেস্ট",
+    "গুগল নিউজ", "হোয়াটস অ্যাপ", "হোয়াটসঅ্যাপ", "টেলিগ্রাম", "মেসেঞ্জার গ্রুপ", "মেসেঞ্জার",
+    "ফিড", "টুইটার", "ইমেইল", "ই-মেইল", "শেয়ার", "প্রিন্ট",
+])
+LIST_HEADS = _nfc_set([
+    "সর্বশেষ", "জনপ্রিয়", "আরও পড়ুন", "আরো পড়ুন", "সর্বাধিক পঠিত", "সর্বাধিক পঠিত খবর",
+    "সম্পর্কিত খবর", "সংশ্লিষ্ট খবর", "আরও খবর", "আরো খবর", "এই বিভাগের আরও খবর",
+    "এই বিভাগের আরো খবর", "পাঠকপ্রিয়", "মন্তব্য করুন",
+])
+
+_BENGALI = regex.compile(r"[\p{Bengali}]")
+_NUMERIC = regex.compile(r"[\p{N}\p{P}\p{S}\s]*\p{N}[\p{N}\p{P}\p{S}\s]*")
+_CREDIT = regex.compile(r"[\p{L}\p{M}.]+\s*/\s*[\p{L}\p{M}.]+")
+_WEEKDAY_ALT = "|".join(WEEKDAYS)
+_MASTHEAD = regex.compile(rf"(?P<place>[\p{{L}}\p{{M}}]+)\s*,?\s+(?:{_WEEKDAY_ALT})\s*,?\s*(?P<date>.+)")
+_DATELINE = regex.compile(
+    r"(?P<place>[\p{L}\p{M}]+(?: [\p{L}\p{M}]+){0,2})\s*,\s*"
+    r"(?:(?P<date>[^()\n:]{4,40}?)\s*)?"
+    r"(?:\((?P<agency>[^()\n]{1,40})\)\s*)?"
+    r"[:：]\s*"
+)
+_SOURCE = regex.compile(r"সূত্র\s*[:：]\s*(?P<src>[^\n।]*[^\s।])\s*$")
+_DANDA_END = regex.compile(r"[।?!]\s*$")
+
+
+@dataclass(slots=True)
+class _Line:
+    """One raw line after NFC and right-stripping; `number` is 1-based in the raw file."""
+
+    number: int
+    text: str
+    kind: str
+    value: datetime | date | None = None
+
+
+def _classify(text: str) -> tuple[str, datetime | date | None]:
+    """Class of one stripped line, plus the date it carries (for date classes)."""
+    s = text.strip()
+    if not s:
+        return BLANK, None
+    if s in SOCIAL_WORDS:
+        return SOCIAL, None
+    if s.lstrip().startswith("•") or s.rstrip(" :：") in LIST_HEADS:
+        return LIST_HEAD, None
+    if _NUMERIC.fullmatch(s):
+        return NUMERIC, None
+    if not _BENGALI.search(s) and len(s.split()) <= 5:
+        return UI_LATIN, None
+    labelled = parse_labelled(s)
+    if labelled is not None:
+        prefix, value = labelled
+        return (UPDATED if prefix and prefix not in ("প্রকাশ", "প্রকাশিত") else PUBLISHED), value
+    m = _MASTHEAD.fullmatch(s)
+    if m and isinstance(parse_date(m["date"]), date) and not isinstance(parse_date(m["date"]), datetime):
+        return MASTHEAD_DATE, parse_date(m["date"])
+    if len(s) <= 40 and _CREDIT.fullmatch(s):
+        return CREDIT, None
+    return TEXT, None
+
+
+def _is_title(text: str) -> bool:
+    """A headline: 3–25 words and no sentence-final danda."""
+    return 3 <= len(text.split()) <= 25 and not _DANDA_END.search(text)
+
+
+def _is_byline(text: str) -> bool:
+    """A desk, agency or author line: short and not a sentence."""
+    return len(text.split()) <= 6 and len(text) <= 60 and not _DANDA_END.search(text)
+
+
+def _split_lines(raw: str) -> list[_Line]:
+    """NFC, split on any newline convention, strip trailing whitespace, classify."""
+    text = unicodedata.normalize("NFC", raw)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    out = []
+    for i, line in enumerate(regex.split(r"\r\n|\r|\n", text), start=1):
+        line = line.rstrip()
+        kind, value = _classify(line)
+        out.append(_Line(i, line, kind, value))
+    return out
+
+
+def _find_header(lines: list[_Line]) -> tuple[int | None, int | None, int | None]:
+    """Indexes of the published line, the title line and the byline line (each may be None)."""
+    pub = next((i for i, ln in enumerate(lines) if ln.kind == PUBLISHED), None)
+    limit = pub if pub is not None else len(lines)
+    title = next((i for i in range(limit) if lines[i].kind == TEXT and _is_title(lines[i].text)), None)
+    byline = None
+    if pub is not None:
+        # The byline sits within 3 non-blank lines of the published line, above or below it.
+        near = [i for i in range(len(lines)) if lines[i].kind != BLANK]
+        k = near.index(pub)
+        for i in near[max(0, k - 3) : k] + near[k + 1 : k + 4]:
+            if i != title and lines[i].kind == TEXT and _is_byline(lines[i].text):
+                if title is None or i > title:
+                    byline = i
+                    break
+    return pub, title, byline
+
+
+def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cleaned, list[Problem]]:
+    """Clean one plain-text capture; `file` names it in Problems (default raw/captures/<doc_id>.txt)."""
+    file = file or f"raw/captures/{doc_id}.txt"
+    record = f"doc_id={doc_id}"
+    problems: list[Problem] = []
+    lines = _split_lines(raw)
+    dropped: Counter[str] = Counter()
+    pub, title_i, byline_i = _find_header(lines)
+    title = lines[title_i].text if title_i is not None else None
+    header_end = max(i for i in (pub, title_i, byline_i, -1) if i is not None)
+
+    published = updated = None
+    masthead = credit = None
+    latin: Counter[str] = Counter()
+    paragraphs: list[str] = []
+    cut = False
+    for i, ln in enumerate(lines):
+        kind = ln.kind
+        if kind == BLANK:
+            continue
+        if kind == UI_LATIN:
+            latin[ln.text.strip()] += 1
+        if i == title_i:
+            continue
+        if cut:
+            dropped[AFTER_CUT if kind == TEXT else kind] += 1
+            continue
+        if kind == TEXT:
+            if title is not None and ln.text.strip() == title.strip():
+                kind = REPEATED_TITLE
+            elif i == byline_i:
+                kind = BYLINE
+            elif i < header_end:
+                kind = HEADER_TEXT
+            else:
+                paragraphs.append(ln.text)
+                continue
+        elif kind == PUBLISHED and published is None:
+            published = ln.value
+        elif kind == UPDATED and updated is None:
+            updated = ln.value
+        elif kind == MASTHEAD_DATE and masthead is None and isinstance(ln.value, date):
+            masthead = ln.value.isoformat()
+        elif kind == CREDIT:
+            credit = credit or ln.text.strip()
+            cut = bool(paragraphs)
+        elif kind == LIST_HEAD:
+            # A list head above the body is page chrome; below the body it starts the link lists.
+            cut = bool(paragraphs)
+        dropped[kind] += 1
+
+    for ln in lines:
+        if ln.kind == PUBLISHED and not isinstance(ln.value, datetime):
+            problems.append(Problem(
+                "capture-date-only", file, record, f"line {ln.number}",
+                f"published line {ln.text.strip()!r} has a date but no time; published_at left empty",
+                "check the capture; if the page shows a time, re-capture it",
+            ))
+            break
+
+    head = [title] if title is not None else []
+    text = "\n\n".join(head + paragraphs)
+    body_start = len(title) + 2 if title is not None else 0
+
+    if title is None:
+        problems.append(Problem(
+            "capture-no-title", file, record, "",
+            "no headline line (3–25 words, no final ।) found above the published line",
+            "check the capture layout; the cleaner may need a rule for this outlet",
+        ))
+    if not paragraphs:
+        problems.append(Problem(
+            "capture-empty-body", file, record, "",
+            f"no body paragraphs left after cleaning ({sum(dropped.values())} lines dropped: "
+            f"{dict(sorted(dropped.items()))})",
+            "check the capture file; it may be truncated or in an unknown layout",
+        ))
+
+    dateline = place = agency = None
+    if paragraphs:
+        m = _DATELINE.match(text, body_start)
+        if m and (m["agency"] or (m["date"] and search_date(m["date"]))):
+            dateline = Span(m.start(), m.end(), m.group(0))
+            place, agency = m["place"], (m["agency"].strip() if m["agency"] else None)
+
+    source_line = None
+    if paragraphs:
+        last_start = len(text) - len(paragraphs[-1])
+        m = _SOURCE.search(text, last_start)
+        if m:
+            source_line = Span(m.start("src"), m.end("src"), m["src"])
+
+    # A Latin line repeated across the page is the logo alt text, i.e. the outlet's own name.
+    repeated_latin = [w for w, n in latin.most_common() if n >= 2]
+    outlet = repeated_latin[0] if repeated_latin else agency
+
+    cleaned = Cleaned(
+        doc_id=doc_id,
+        text=text,
+        title=title,
+        outlet_evidence=outlet,
+        published_at=published if isinstance(published, datetime) else None,
+        updated_at=updated if isinstance(updated, datetime) else None,
+        masthead_date=masthead,
+        byline=lines[byline_i].text.strip() if byline_i is not None else None,
+        dateline=dateline,
+        dateline_place=place,
+        dateline_agency=agency,
+        credit=credit,
+        source_line=source_line,
+        dropped=dict(sorted(dropped.items())),
+    )
+    return cleaned, problems
+
+
+def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Problem]]:
+    """Read one source's capture file and clean it; None when there is no usable text."""
+    file = f"raw/{source.capture_file}"
+    record = f"doc_id={source.doc_id}"
+    path = raw_dir / source.capture_file
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(
+            "capture-unreadable", file, record, "", f"cannot read the capture file: {exc.strerror}",
+            "check raw/sources.csv capture_file and that the file is committed",
+        )]
+    if source.capture_kind == "html":
+        cleaned, problems = extract.clean_html(data, source.doc_id, file=file)
+    elif source.capture_kind == "text":
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return None, [Problem(
+                "capture-bad-encoding", file, record, f"byte {exc.start}",
+                f"not valid UTF-8 at byte {exc.start} ({data[exc.start:exc.start + 4]!r})",
+                "re-save the capture as UTF-8; do not guess the encoding",
+            )]
+        cleaned, problems = clean_capture(raw, source.doc_id, file=file)
+    else:
+        return None, [Problem(
+            "source-bad-kind", file, record, "capture_kind",
+            f"unknown capture_kind {source.capture_kind!r}", "use 'text' or 'html'",
+        )]
+    unusable = {"capture-empty-body", "html-empty-body", "html-bad-encoding", "html-placeholder-clash"}
+    if any(p.code in unusable for p in problems):
+        return None, problems
+    return cleaned, problems
+
+
+def clean_all(raw_dir: Path, text_dir: Path) -> tuple[list[Cleaned], list[Problem]]:
+    """Clean every listed source and (re)write text/<doc_id>.txt; never writes into raw/."""
+    if text_dir.resolve().is_relative_to(raw_dir.resolve()):
+        raise ValueError(f"text_dir {text_dir} is inside raw_dir; raw/ is read-only")
+    sources, problems = read_sources(raw_dir)
+    done: list[Cleaned] = []
+    for source in sources:
+        cleaned, found = clean_source(source, raw_dir)
+        problems.extend(found)
+        if cleaned is not None:
+            write_text(text_dir, cleaned.doc_id, cleaned.text)
+            done.append(cleaned)
+    return done, problems

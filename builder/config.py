@@ -1,0 +1,55 @@
+"""`[tool.builder]` in pyproject.toml → BuildConfig. CLI flags override single fields."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from builder.errors import BadConfig, MissingInput
+
+
+@dataclass(frozen=True, slots=True)
+class BuildConfig:
+    root: Path  # repository root; every other path is relative to it
+    raw_dir: str = "raw"
+    text_dir: str = "text"
+    export_dir: str = "annotations/export"
+    labeling_config: str = "annotations/labeling_config.xml"
+    registry: str = "annotations/registry.csv"
+    card_prose: str = "dataset_card.md"
+    out_dir: str = "build/dataset"
+    split_salt: str = "bn-news-v1"
+    split_ratios: dict[str, int] = field(default_factory=lambda: {"train": 80, "validation": 10, "test": 10})
+    license: str = "cc-by-nc-4.0"
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def rel(self, p: Path) -> str:
+        """Repository-relative POSIX path for messages (never an absolute machine path)."""
+        try:
+            return p.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return p.as_posix()
+
+    def with_overrides(self, **kw: object) -> BuildConfig:
+        return replace(self, **{k: v for k, v in kw.items() if v is not None})
+
+
+def load_config(root: Path) -> BuildConfig:
+    """Read pyproject.toml at `root`; unknown keys are an error, so typos do not pass silently."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        raise MissingInput(f"{pyproject.name} not found in {root.name or '.'}", "run the builder from the repository root or pass --root")
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise BadConfig(f"pyproject.toml: {e}", "fix the TOML syntax") from e
+    section = {k.replace("-", "_"): v for k, v in data.get("tool", {}).get("builder", {}).items()}
+    section.pop("annotations_dir", None)  # documentation only: the folder holding the inputs below
+    known = set(BuildConfig.__dataclass_fields__) - {"root"}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise BadConfig(f"pyproject.toml [tool.builder]: unknown keys {unknown}", f"known keys: {sorted(known)}")
+    return BuildConfig(root=root, **section)

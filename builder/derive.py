@@ -1,0 +1,223 @@
+"""Joined document → one row per config (documents, ner, attribution, stance), as plain dicts.
+
+Rows carry ClassLabel values as label strings; the writer encodes them with the Features of
+builder.schema. Token alignment problems surface here, so `check` runs this stage too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from builder import tokens
+from builder.annotation import Attribution, Gold
+from builder.export import Task
+from builder.records import Cleaned, Problem, Source
+from builder.scheme import Scheme
+
+UNNAMED = "unnamed"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    source: Source
+    cleaned: Cleaned
+    text: str  # committed text (== cleaned.text once check passes)
+    task: Task
+    gold: Gold
+    split: str
+
+
+def gid(doc_id: str, region_id: str) -> str:
+    """Corpus-wide id of a region: unique across documents and splits."""
+    return f"{doc_id}:{region_id}"
+
+
+def _span(region) -> dict[str, Any] | None:
+    return None if region is None else {"start": region.start, "end": region.end, "text": region.text}
+
+
+def _utc(stamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+
+
+def nesting(attributions: tuple[Attribution, ...]) -> dict[str, Attribution | None]:
+    """Parent of each attribution: the smallest other CONTENT that contains its CONTENT."""
+    parents: dict[str, Attribution | None] = {}
+    for a in attributions:
+        outer = [
+            b for b in attributions
+            if b is not a and b.content.start <= a.content.start and a.content.end <= b.content.end
+            and (b.content.start, b.content.end) != (a.content.start, a.content.end)
+        ]
+        parents[a.content.id] = min(outer, key=lambda b: b.content.end - b.content.start) if outer else None
+    return parents
+
+
+def _ancestors(a: Attribution, parents: dict[str, Attribution | None]) -> list[Attribution]:
+    chain, seen = [], {a.content.id}
+    node = parents[a.content.id]
+    while node is not None and node.content.id not in seen:
+        chain.append(node)
+        seen.add(node.content.id)
+        node = parents[node.content.id]
+    return chain[::-1]
+
+
+def chain_of(a: Attribution, parents, provenance: tuple[str, ...]) -> list[str]:
+    """Reporting path: outlet and credited agencies, then the nesting path of sources, outer first.
+
+    The provenance's original source appears only when a statement's source (or an ancestor's) is
+    that source, so the Kremlin in an AFP story reads BSS > AFP > Kremlin, not … > KCNA > Kremlin.
+    """
+    layers = list(provenance[:-1]) if len(provenance) > 1 else list(provenance)
+    for node in [*_ancestors(a, parents), a]:
+        layers.append(node.source_id or UNNAMED)
+    deduped: list[str] = []
+    for x in layers:
+        if not deduped or deduped[-1] != x:
+            deduped.append(x)
+    return deduped
+
+
+def document_row(doc: Document, scheme: Scheme) -> dict[str, Any]:
+    c, g, doc_id = doc.cleaned, doc.gold, doc.source.doc_id
+    parents = nesting(g.attributions)
+    return {
+        "doc_id": doc_id,
+        "outlet": doc.source.outlet,
+        "url": doc.source.url,
+        "capture_kind": doc.source.capture_kind,
+        "title": c.title,
+        "published_at": c.published_at,
+        "byline": c.byline,
+        "dateline": c.dateline.text if c.dateline else None,
+        "credit": c.credit,
+        "source_line": c.source_line.text if c.source_line else None,
+        "provenance": list(g.provenance),
+        "text": doc.text,
+        "text_sha256": hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+        "entities": [
+            {"id": gid(doc_id, e.id), "start": e.start, "end": e.end, "text": e.text, "label": e.label, "entity_id": scheme.link(e.text)}
+            for e in g.entities
+        ],
+        "attributions": [_attribution_fields(doc_id, a, parents, scheme) for a in g.attributions],
+        "stances": [
+            {"holder_id": a.source_id or UNNAMED, "target": t, "label": lab, "attribution_id": gid(doc_id, a.content.id)}
+            for a in g.attributions for t, lab in a.stances
+        ] + [{"holder_id": doc.source.outlet, "target": t, "label": lab, "attribution_id": None} for t, lab in g.doc_stances],
+        "annotation_id": g.annotation.id,
+        "annotator": g.annotation.annotator,
+        "annotated_at": _utc(g.annotation.updated_at or g.annotation.created_at),
+        "lead_time": g.annotation.lead_time,
+    }
+
+
+def _attribution_fields(doc_id: str, a: Attribution, parents, scheme: Scheme) -> dict[str, Any]:
+    parent = parents[a.content.id]
+    return {
+        "id": gid(doc_id, a.content.id),
+        "type": a.type,
+        "source": _span(a.source),
+        "source_id": a.source_id,
+        "source_type": scheme.registry[a.source_id].source_type if a.source_id else UNNAMED,
+        "cue": _span(a.cue),
+        "content": _span(a.content),
+        "parent_id": gid(doc_id, parent.content.id) if parent else None,
+        "depth": len(_ancestors(a, parents)),
+    }
+
+
+def attribution_rows(doc: Document, scheme: Scheme) -> Iterator[dict[str, Any]]:
+    doc_id, g = doc.source.doc_id, doc.gold
+    parents = nesting(g.attributions)
+    for a in g.attributions:
+        row = {"id": gid(doc_id, a.content.id), "doc_id": doc_id, "outlet": doc.source.outlet}
+        row |= _attribution_fields(doc_id, a, parents, scheme)
+        row["chain"] = chain_of(a, parents, g.provenance)
+        yield row
+
+
+def stance_rows(doc: Document, scheme: Scheme) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """One row per (holder, target) in the document: statement level, then the outlet's own voice."""
+    doc_id, g = doc.source.doc_id, doc.gold
+    groups: dict[tuple[str, str], list[tuple[Attribution, str]]] = {}
+    for a in g.attributions:
+        for target, label in a.stances:
+            groups.setdefault((a.source_id or UNNAMED, target), []).append((a, label))
+    rows, problems = [], []
+    for (holder, target), items in groups.items():
+        labels = sorted({lab for _, lab in items})
+        if len(labels) > 1:
+            problems.append(Problem(
+                "stance-conflict", doc.task.file, doc.task.record, f"{g.annotation.pointer}/result",
+                f"{holder} holds {labels} toward {target!r} in one document ({', '.join(a.content.id for a, _ in items)})",
+                "a holder has one stance per target and document; re-check the statements or use a narrower target",
+            ))
+            continue
+        rows.append(_stance_row(doc_id, "statement", holder, target, labels[0], "\n".join(a.content.text for a, _ in items),
+                                [gid(doc_id, a.content.id) for a, _ in items], scheme))
+    for target, label in g.doc_stances:
+        rows.append(_stance_row(doc_id, "document", doc.source.outlet, target, label, doc.text, [], scheme))
+    return rows, problems
+
+
+def _stance_row(doc_id, level, holder, target, label, text, ids, scheme: Scheme) -> dict[str, Any]:
+    holder_type = "outlet" if level == "document" else (scheme.registry[holder].source_type if holder in scheme.registry else UNNAMED)
+    return {
+        "id": f"{doc_id}:stance:{level}:{holder}:{target}",
+        "doc_id": doc_id,
+        "level": level,
+        "holder_id": holder,
+        "holder_type": holder_type,
+        "target": target,
+        "target_bn": scheme.registry[target].name_bn,
+        "text": text,
+        "label": label,
+        "attribution_ids": ids,
+    }
+
+
+def ner_rows(doc: Document, scheme: Scheme, sentences: list[tokens.Sentence]) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Sentence rows with BIO tags; an entity that does not fall on token boundaries is a Problem.
+
+    BIO cannot nest: an entity inside another one (GPE উত্তর কোরিয়ার inside an ORG name) is kept in
+    the documents config and left out of the tags, which follow the outermost mention.
+    """
+    doc_id, g = doc.source.doc_id, doc.gold
+    spans = [(e.start, e.end, e.label) for e in outermost(g.entities)]
+    by_offsets = {(e.start, e.end, e.label): e for e in g.entities}
+    all_tags, misaligned = tokens.bio_tags_document(sentences, spans)
+    problems = []
+    for start, end, label in misaligned:
+        e = by_offsets.get((start, end, label))
+        problems.append(Problem(
+            "span-not-token-aligned", doc.task.file, doc.task.record, f"{g.annotation.pointer}/result",
+            f"{label} {doc.text[start:end]!r} [{start}:{end}] ({e.id if e else '?'}) does not start and end on token boundaries",
+            "spans cover whole words with their suffixes (guidelines, entities); widen or trim the region",
+        ))
+    rows = [
+        {
+            "id": f"{doc_id}:s{i:04d}",
+            "doc_id": doc_id,
+            "sentence_index": i,
+            "start": sent.start,
+            "end": sent.end,
+            "tokens": list(sent.tokens),
+            "token_starts": list(sent.token_starts),
+            "ner_tags": tags,
+        }
+        for i, (sent, tags) in enumerate(zip(sentences, all_tags))
+    ]
+    return rows, problems
+
+
+def outermost(entities) -> list:
+    """Entities not strictly inside another entity (ties: both kept, so a duplicate is still reported)."""
+    return [
+        e for e in entities
+        if not any(o is not e and o.start <= e.start and e.end <= o.end and (o.start, o.end) != (e.start, e.end) for o in entities)
+    ]

@@ -1,0 +1,105 @@
+"""Sources + cleaned texts + export tasks → joined Documents, by doc_id. Refuses orphans.
+
+Gold policy (documented in the card): cancelled annotations are dropped; among the rest an
+annotation flagged ground_truth wins, else the most recently updated one. Every non-cancelled
+annotation is still validated, so a broken second opinion is reported, not hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from builder.annotation import Gold, parse_annotation
+from builder.export import Annotation, Task
+from builder.records import Cleaned, Problem, Source
+from builder.scheme import Scheme
+
+GOLD_POLICY = "drop cancelled; ground_truth first, else most recently updated"
+
+
+@dataclass(slots=True)
+class Joined:
+    pairs: list[tuple[Source, Cleaned, str, Task, Gold]] = field(default_factory=list)
+    unannotated: list[str] = field(default_factory=list)  # doc_ids without a usable annotation
+    problems: list[Problem] = field(default_factory=list)
+
+
+def choose(annotations: tuple[Annotation, ...]) -> Annotation | None:
+    live = [a for a in annotations if not a.was_cancelled]
+    if not live:
+        return None
+    return max(live, key=lambda a: (a.ground_truth, a.updated_at or a.created_at or "", a.id))
+
+
+def join(
+    sources: dict[str, Source],
+    cleaned: dict[str, tuple[Cleaned, str]],
+    tasks: list[Task],
+    scheme: Scheme,
+    registry_file: str,
+) -> Joined:
+    """`cleaned` maps doc_id → (cleaner output, committed text); tasks come from every export file."""
+    out = Joined()
+    seen: dict[str, Task] = {}
+    for task in tasks:
+        if task.doc_id not in sources:
+            out.problems.append(Problem(
+                "annotation-unknown-doc", task.file, task.record, f"{task.pointer}/data/doc_id",
+                f"no document {task.doc_id!r} in raw/sources.csv",
+                "add the page to raw/ and raw/sources.csv, or delete the stale export",
+            ))
+            continue
+        if task.doc_id in seen:
+            first = seen[task.doc_id]
+            out.problems.append(Problem(
+                "duplicate-task", task.file, task.record, f"{task.pointer}/data/doc_id",
+                f"doc_id {task.doc_id!r} is also annotated in {first.file} ({first.record})",
+                "keep one task per document; merge the annotations in Label Studio and pull again",
+            ))
+            continue
+        seen[task.doc_id] = task
+        if task.doc_id not in cleaned:
+            continue  # the cleaning stage already reported why this document has no text
+        source = sources[task.doc_id]
+        clean, text = cleaned[task.doc_id]
+        if task.text != text:
+            at = next((i for i, (a, b) in enumerate(zip(task.text, text)) if a != b), min(len(task.text), len(text)))
+            out.problems.append(Problem(
+                "task-text-mismatch", task.file, task.record, f"{task.pointer}/data/text",
+                f"task text differs from text/{task.doc_id}.txt from offset {at}: {task.text[at:at + 20]!r} vs {text[at:at + 20]!r}",
+                "the task was created from another version of the cleaned text; re-push the document and re-export",
+            ))
+            continue
+        golds: list[Gold] = []
+        chosen = choose(task.annotations)
+        for ann in task.annotations:
+            if ann.was_cancelled:
+                continue
+            gold, found = parse_annotation(task, ann, text, scheme)
+            out.problems += found
+            if gold is not None and ann is chosen:
+                golds.append(gold)
+        if chosen is None:
+            out.unannotated.append(task.doc_id)
+            continue
+        if not golds:
+            continue
+        gold = golds[0]
+        if source.outlet not in scheme.registry:
+            out.problems.append(Problem(
+                "unknown-registry-id", "raw/sources.csv", f"doc_id={source.doc_id}", "outlet",
+                f"outlet {source.outlet!r} is not an id in {registry_file}", "add the outlet to the registry or fix the spelling",
+            ))
+            continue
+        if gold.provenance and gold.provenance[0] != source.outlet:
+            out.problems.append(Problem(
+                "provenance-outlet-mismatch", task.file, task.record, f"{gold.annotation.pointer}/result",
+                f"provenance starts with {gold.provenance[0]!r} but raw/sources.csv says the outlet is {source.outlet!r}",
+                "the chain starts with the publishing outlet, e.g. 'BSS > AFP > KCNA'",
+            ))
+            continue
+        out.pairs.append((source, clean, text, task, gold))
+    for doc_id in sorted(set(cleaned) - set(seen)):
+        out.unannotated.append(doc_id)
+    out.unannotated.sort()
+    return out

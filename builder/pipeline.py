@@ -1,0 +1,90 @@
+"""The one place that knows the order of the stages.
+
+sources → clean (+ compare with committed text/) → exports → join → derive → (write)
+`check` runs every stage and collects every Problem; `build` refuses to write when there is one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from builder import tokens
+from builder.clean import clean_source
+from builder.config import BuildConfig
+from builder.derive import Document, attribution_rows, document_row, ner_rows, stance_rows
+from builder.errors import InvalidCorpus
+from builder.export import iter_exports
+from builder.join import join
+from builder.records import Problem
+from builder.scheme import Scheme, load_scheme
+from builder.sources import read_sources
+from builder.split import assign_split, split_order
+from builder.textfiles import compare, read_text
+
+CONFIGS = ("documents", "ner", "attribution", "stance")
+
+
+@dataclass(slots=True)
+class Outcome:
+    scheme: Scheme
+    documents: list[Document] = field(default_factory=list)
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # config → split → rows
+    problems: list[Problem] = field(default_factory=list)
+    unannotated: list[str] = field(default_factory=list)
+    splits: tuple[str, ...] = ()
+
+    def problem_counts(self) -> Counter[str]:
+        return Counter(p.code for p in self.problems)
+
+
+def check(cfg: BuildConfig) -> Outcome:
+    """Run every stage; rows are derived too, because token alignment is only known then."""
+    scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
+    out = Outcome(scheme=scheme, splits=tuple(split_order(cfg.split_ratios)))
+    raw_dir, text_dir = cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir)
+
+    sources, found = read_sources(raw_dir)
+    out.problems += found
+    tasks = []
+    for file_tasks, found in iter_exports(cfg.path(cfg.export_dir), cfg.rel):
+        tasks += file_tasks
+        out.problems += found
+    annotated = {t.doc_id for t in tasks if any(not a.was_cancelled for a in t.annotations)}
+
+    cleaned = {}
+    for source in sources:
+        clean, found = clean_source(source, raw_dir)
+        out.problems += found
+        if clean is None:
+            continue
+        drift = compare(text_dir, clean, source.doc_id in annotated)
+        out.problems += drift
+        if not drift:
+            cleaned[source.doc_id] = (clean, read_text(text_dir, source.doc_id))
+
+    joined = join({s.doc_id: s for s in sources}, cleaned, tasks, scheme, cfg.registry)
+    out.problems += joined.problems
+    out.unannotated = joined.unannotated
+    for source, clean, text, task, gold in sorted(joined.pairs, key=lambda p: p[0].doc_id):
+        split = assign_split(source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=source.split)
+        out.documents.append(Document(source, clean, text, task, gold, split))
+
+    out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
+    for doc, sentences in zip(out.documents, tokens.sentences_many(d.text for d in out.documents)):
+        rows = out.rows
+        rows["documents"][doc.split].append(document_row(doc, scheme))
+        ner, found = ner_rows(doc, scheme, sentences)
+        rows["ner"][doc.split] += ner
+        out.problems += found
+        rows["attribution"][doc.split] += attribution_rows(doc, scheme)
+        stance, found = stance_rows(doc, scheme)
+        rows["stance"][doc.split] += stance
+        out.problems += found
+    return out
+
+
+def require_clean(outcome: Outcome) -> None:
+    if outcome.problems:
+        raise InvalidCorpus(outcome.problems)

@@ -1,0 +1,399 @@
+"""The one output contract: per config, the fields of an output row → Features, JSON Schema, card table.
+
+A row is a plain dict keyed by these field names, with ClassLabel values as label strings and
+timestamps as aware datetimes. The writer, the validator and the dataset card all derive from
+`FIELDS`; nothing here reads or writes files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Union
+
+import datasets
+
+from builder.scheme import Scheme
+
+SCHEMA_VERSION = "1"
+CONFIGS = ("documents", "ner", "attribution", "stance")
+DEFAULT_CONFIG = "documents"
+
+_INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+# ISO 8601 with an explicit offset: a naive timestamp would be read as UTC wall-clock by datasets
+# (HF_DATASETS.md §8.2), which silently shifts Dhaka times by six hours.
+_AWARE_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A datasets `Value`; `enum` and `minimum` only tighten the JSON Schema and the card."""
+
+    dtype: str  # a datasets Value dtype: string, int32, int64, float64, timestamp[us, tz=…]
+    enum: tuple[str, ...] = ()
+    minimum: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A ClassLabel whose names are the `Scheme` attribute `names`, in the scheme's order."""
+
+    names: str  # entity_labels, attribution_types, stance_labels or bio_tags
+
+
+@dataclass(frozen=True, slots=True)
+class ListOf:
+    """A variable-length list (datasets `List`, never `Sequence`)."""
+
+    item: Spec
+
+
+@dataclass(frozen=True, slots=True)
+class Struct:
+    """A struct; a named struct is rendered once in the card instead of field by field."""
+
+    fields: tuple[Field, ...]
+    name: str = ""
+    description: str = ""
+
+
+Spec = Union[Scalar, Label, ListOf, Struct]
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One named field of a row or struct. Non-nullable fields must never hold None."""
+
+    name: str
+    spec: Spec
+    description: str
+    nullable: bool = False
+
+
+STRING = Scalar("string")
+OFFSET = Scalar("int32", minimum=0)
+
+
+def _span(what: str) -> Struct:
+    return Struct(
+        (
+            Field("start", OFFSET, f"Code-point offset where the {what} starts in the document `text`."),
+            Field("end", OFFSET, f"Code-point offset just after the {what} (exclusive)."),
+            Field("text", STRING, f"The {what} as it appears, equal to `text[start:end]`."),
+        ),
+        name="span",
+        description="struct{start: int32, end: int32, text: string}: code-point offsets into the document's "
+        "`text` (documents config, same `doc_id`), end exclusive; `text` equals that slice.",
+    )
+
+
+_SOURCE_TYPE = "Registry category of the source: `media`, `state-media`, `government`, `expert` or `other`."
+
+
+def _attribution_fields(span_scope: str) -> tuple[Field, ...]:
+    """Fields shared by documents.attributions[] and the attribution config."""
+    return (
+        Field("type", Label("attribution_types"), "Attribution type: `direct` (verbatim quote), `indirect` (reported speech) or `mixed`."),
+        Field("source", _span("source mention"), f"Span naming the source in {span_scope}; null when the source is not mentioned in the text.", nullable=True),
+        Field("source_id", STRING, "Registry id of the source; null when the source is not in the registry.", nullable=True),
+        Field("source_type", STRING, _SOURCE_TYPE),
+        Field("cue", _span("cue"), "Span of the cue, the reporting verb or phrase (e.g. `জানিয়েছে`)."),
+        Field("content", _span("content"), "Span of the attributed content."),
+        Field("parent_id", STRING, "Id of the attribution this one is nested in (a quote inside a report); null at top level.", nullable=True),
+        Field("depth", Scalar("int32", minimum=0), "Nesting depth: 0 at top level, the parent's depth + 1 otherwise."),
+    )
+
+
+_DOCUMENTS = (
+    Field("doc_id", STRING, "Stable document id (capture file stem); joins all four configs."),
+    Field("outlet", STRING, "Registry id of the outlet that published the page (e.g. `BSS`)."),
+    Field("url", STRING, "URL of the captured page; null when the capture did not record one.", nullable=True),
+    Field("capture_kind", Scalar("string", enum=("text", "html")), "How the page was captured: `text` (page text as copied) or `html` (saved page)."),
+    Field("title", STRING, "Headline as printed on the page; null when none was found.", nullable=True),
+    Field(
+        "published_at",
+        Scalar("timestamp[us, tz=Asia/Dhaka]"),
+        "Publication time printed on the page, timezone-aware in Asia/Dhaka time (UTC+06:00); null when the page shows none.",
+        nullable=True,
+    ),
+    Field("byline", STRING, "Author or desk line as printed (e.g. `আন্তর্জাতিক ডেস্ক`); null when absent.", nullable=True),
+    Field("dateline", STRING, "Dateline as printed at the start of the story (place, date, agency); null when absent.", nullable=True),
+    Field("credit", STRING, "Credit line removed from the text (e.g. `আমারসংবাদ/টিএইচ`); null when absent.", nullable=True),
+    Field("source_line", STRING, "Source named in a `সূত্র:` line of the story, as printed; null when absent.", nullable=True),
+    Field(
+        "provenance",
+        ListOf(STRING),
+        "Annotated provenance chain as registry ids: outlet, then credited agencies, then the original source; [] when none was annotated.",
+    ),
+    Field("text", STRING, "Cleaned story text in Unicode NFC; every offset in this dataset counts code points in this string."),
+    Field("text_sha256", STRING, "SHA-256 (lowercase hex) of `text` encoded as UTF-8, to check that offsets still fit the text."),
+    Field(
+        "entities",
+        ListOf(
+            Struct(
+                (
+                    Field("id", STRING, "Region id of the entity span, unique within the document."),
+                    Field("start", OFFSET, "Code-point offset where the entity starts in `text`."),
+                    Field("end", OFFSET, "Code-point offset just after the entity (exclusive)."),
+                    Field("text", STRING, "The entity mention, equal to `text[start:end]`."),
+                    Field("label", Label("entity_labels"), "Entity type."),
+                    Field("entity_id", STRING, "Registry id the mention links to; null when it is not in the registry.", nullable=True),
+                )
+            )
+        ),
+        "Named-entity mentions in the document; [] when it has none.",
+    ),
+    Field(
+        "attributions",
+        ListOf(
+            Struct(
+                (
+                    Field("id", STRING, "Attribution id, unique within the document."),
+                    *_attribution_fields("`text`"),
+                )
+            )
+        ),
+        "Attributions (who said what): SOURCE, CUE and CONTENT spans with type and nesting; [] when none.",
+    ),
+    Field(
+        "stances",
+        ListOf(
+            Struct(
+                (
+                    Field("holder_id", STRING, "Registry id of who holds the stance: the attribution's source, or the outlet for the article's own stance."),
+                    Field("target", STRING, "Registry id of the stance target (one of the targets in the labeling config)."),
+                    Field("label", Label("stance_labels"), "Stance toward the target (SemEval-2016 style)."),
+                    Field("attribution_id", STRING, "Attribution whose content carries the stance; null for the article's own (document-level) stance.", nullable=True),
+                )
+            )
+        ),
+        "Stance judgements made in this document; [] when none.",
+    ),
+    Field("annotation_id", Scalar("int64"), "Label Studio annotation id the annotations come from, for tracing back to the export."),
+    Field("annotator", STRING, "Identifier of the annotator who made the annotation."),
+    Field("annotated_at", Scalar("timestamp[us, tz=UTC]"), "When the annotation was last updated in Label Studio, timezone-aware in UTC."),
+    Field("lead_time", Scalar("float64"), "Seconds the annotator spent on the task, as recorded by Label Studio; null when not recorded.", nullable=True),
+)
+
+_NER = (
+    Field("id", STRING, "Sentence id, unique in the config."),
+    Field("doc_id", STRING, "Document the sentence comes from (documents config)."),
+    Field("sentence_index", Scalar("int32", minimum=0), "Position of the sentence in its document, counting from 0."),
+    Field("start", OFFSET, "Code-point offset where the sentence starts in the document `text`."),
+    Field("end", OFFSET, "Code-point offset just after the sentence (exclusive)."),
+    Field("tokens", ListOf(STRING), "Tokens of the sentence, in order."),
+    Field("token_starts", ListOf(OFFSET), "Code-point offset of each token in the document `text`, parallel to `tokens`."),
+    Field("ner_tags", ListOf(Label("bio_tags")), "BIO entity tag of each token, parallel to `tokens`, derived from the document's entities."),
+)
+
+_ATTRIBUTION = (
+    Field("id", STRING, "Attribution id, the same as in `documents.attributions[].id` of its document."),
+    Field("doc_id", STRING, "Document the attribution comes from (documents config)."),
+    Field("outlet", STRING, "Registry id of the outlet that published the document."),
+    *_attribution_fields("the document `text`"),
+    Field(
+        "chain",
+        ListOf(STRING),
+        "Reporting chain as registry ids, from the publishing outlet through relaying agencies and enclosing attributions to this source.",
+    ),
+)
+
+_STANCE = (
+    Field("id", STRING, "Stance id, unique in the config."),
+    Field("doc_id", STRING, "Document the stance comes from (documents config)."),
+    Field(
+        "level",
+        Scalar("string", enum=("statement", "document")),
+        "`statement`: stance of an attributed source; `document`: stance of the article's own voice.",
+    ),
+    Field("holder_id", STRING, "Registry id of the stance holder: the source for statements, the outlet for documents."),
+    Field("holder_type", STRING, "Registry category of the holder: `media`, `state-media`, `government`, `expert` or `other`."),
+    Field("target", STRING, "Registry id of the stance target."),
+    Field("target_bn", STRING, "Bengali name of the target from the registry."),
+    Field("text", STRING, "Text the stance was judged on: the attributed content (statement) or the story text (document)."),
+    Field("label", Label("stance_labels"), "Stance toward the target (SemEval-2016 style)."),
+    Field("attribution_ids", ListOf(STRING), "Attributions whose content carries the stance; [] for document-level rows."),
+)
+
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "documents": _DOCUMENTS,
+    "ner": _NER,
+    "attribution": _ATTRIBUTION,
+    "stance": _STANCE,
+}
+
+
+def fields(config: str) -> tuple[Field, ...]:
+    """The fields of one config, in column order."""
+    try:
+        return FIELDS[config]
+    except KeyError:
+        raise ValueError(f"unknown config {config!r}; expected one of {CONFIGS}") from None
+
+
+# --- datasets Features ----------------------------------------------------------------------------
+
+
+def features(config: str, scheme: Scheme) -> datasets.Features:
+    """datasets Features for one config; ClassLabel names come from the scheme, in its order."""
+    return datasets.Features({f.name: _feature(f.spec, scheme) for f in fields(config)})
+
+
+def _feature(spec: Spec, scheme: Scheme) -> Any:
+    if isinstance(spec, Scalar):
+        return datasets.Value(spec.dtype)
+    if isinstance(spec, Label):
+        return datasets.ClassLabel(names=list(_names(spec, scheme)))
+    if isinstance(spec, ListOf):
+        # List, not Sequence: Sequence({...}) would become a struct of lists (HF_DATASETS.md §3).
+        return datasets.List(_feature(spec.item, scheme))
+    return {f.name: _feature(f.spec, scheme) for f in spec.fields}
+
+
+def _names(label: Label, scheme: Scheme) -> tuple[str, ...]:
+    return tuple(getattr(scheme, label.names))
+
+
+# --- JSON Schema ----------------------------------------------------------------------------------
+
+
+def json_schema(config: str, scheme: Scheme) -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of one output row in its JSON form (see `to_jsonable`)."""
+    schema = _object_schema(fields(config), scheme)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"{config} row (schema version {SCHEMA_VERSION})",
+        **schema,
+    }
+
+
+def _object_schema(struct_fields: tuple[Field, ...], scheme: Scheme) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {f.name: _field_schema(f, scheme) for f in struct_fields},
+        "required": [f.name for f in struct_fields],
+        "additionalProperties": False,
+    }
+
+
+def _field_schema(field: Field, scheme: Scheme) -> dict[str, Any]:
+    schema = {"description": field.description, **_spec_schema(field.spec, scheme)}
+    if field.nullable:
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
+def _spec_schema(spec: Spec, scheme: Scheme) -> dict[str, Any]:
+    if isinstance(spec, Label):
+        return {"type": "string", "enum": list(_names(spec, scheme))}
+    if isinstance(spec, ListOf):
+        return {"type": "array", "items": _spec_schema(spec.item, scheme)}
+    if isinstance(spec, Struct):
+        return _object_schema(spec.fields, scheme)
+    if spec.dtype.startswith("timestamp"):
+        return {"type": "string", "format": "date-time", "pattern": _AWARE_ISO}
+    if spec.dtype in _INT_RANGE:
+        low, high = _INT_RANGE[spec.dtype]
+        return {"type": "integer", "minimum": low if spec.minimum is None else spec.minimum, "maximum": high}
+    if spec.dtype.startswith("float"):
+        return {"type": "number"}
+    schema: dict[str, Any] = {"type": "string"}
+    if spec.enum:
+        schema["enum"] = list(spec.enum)
+    return schema
+
+
+def to_jsonable(value: Any) -> Any:
+    """A row as JSON data: datetimes → ISO 8601 strings, tuples → lists, mappings → dicts."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+# --- labels and the card's field table ------------------------------------------------------------
+
+
+def label_fields(config: str) -> dict[str, str]:
+    """Path of every ClassLabel field (`entities[].label`, `ner_tags`) → the Scheme attribute naming it."""
+    found: dict[str, str] = {}
+    for field in fields(config):
+        found.update(_label_paths(field.name, field.spec))
+    return found
+
+
+def _label_paths(path: str, spec: Spec) -> dict[str, str]:
+    if isinstance(spec, Label):
+        return {path: spec.names}
+    if isinstance(spec, ListOf):
+        return _label_paths(path if isinstance(spec.item, Label) else f"{path}[]", spec.item)
+    if isinstance(spec, Struct):
+        return {k: v for f in spec.fields for k, v in _label_paths(f"{path}.{f.name}", f.spec).items()}
+    return {}
+
+
+def label_values(config: str, row: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(path, label string) for every ClassLabel value in a row, paths as in `label_fields`."""
+    for field in fields(config):
+        yield from _labels_in(field.name, field.spec, row.get(field.name))
+
+
+def _labels_in(path: str, spec: Spec, value: Any) -> Iterator[tuple[str, str]]:
+    if value is None:
+        return
+    if isinstance(spec, Label):
+        yield path, value
+    elif isinstance(spec, ListOf):
+        item_path = path if isinstance(spec.item, Label) else f"{path}[]"
+        for item in value:
+            yield from _labels_in(item_path, spec.item, item)
+    elif isinstance(spec, Struct):
+        for f in spec.fields:
+            yield from _labels_in(f"{path}.{f.name}", f.spec, value.get(f.name))
+
+
+def type_name(spec: Spec, scheme: Scheme) -> str:
+    """Short type for the card: `string`, `list<string>`, `ClassLabel(PER, ORG)`, `span`."""
+    if isinstance(spec, Scalar):
+        return f"{spec.dtype} ∈ {{{', '.join(spec.enum)}}}" if spec.enum else spec.dtype
+    if isinstance(spec, Label):
+        return f"ClassLabel({', '.join(_names(spec, scheme))})"
+    if isinstance(spec, ListOf):
+        return f"list<{type_name(spec.item, scheme)}>"
+    return spec.name or "struct"
+
+
+def field_table(config: str, scheme: Scheme) -> str:
+    """Markdown table of one config's fields, nested ones as `a[].b`, then the named struct types."""
+    lines = ["| field | type | null | description |", "|---|---|---|---|"]
+    named: dict[str, str] = {}
+    for path, field in _table_rows(fields(config)):
+        null = "yes" if field.nullable else ""
+        lines.append(f"| `{path}` | {_cell(type_name(field.spec, scheme))} | {null} | {_cell(field.description)} |")
+        spec = field.spec.item if isinstance(field.spec, ListOf) else field.spec
+        if isinstance(spec, Struct) and spec.name:
+            named.setdefault(spec.name, spec.description)
+    for name, description in sorted(named.items()):
+        lines += ["", f"`{name}` = {description}"]
+    return "\n".join(lines) + "\n"
+
+
+def _table_rows(struct_fields: tuple[Field, ...], prefix: str = "") -> Iterator[tuple[str, Field]]:
+    # Unnamed structs are expanded field by field; named ones (span) are explained once below the table.
+    for f in struct_fields:
+        path = f"{prefix}{f.name}"
+        yield path, f
+        if isinstance(f.spec, ListOf) and isinstance(f.spec.item, Struct) and not f.spec.item.name:
+            yield from _table_rows(f.spec.item.fields, f"{path}[].")
+        elif isinstance(f.spec, Struct) and not f.spec.name:
+            yield from _table_rows(f.spec.fields, f"{path}.")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
