@@ -65,6 +65,8 @@ def parse_annotation(task: Task, ann: Annotation, text: str, scheme: Scheme) -> 
     relations: list[tuple[str, str, str, str]] = []  # from, to, label, pointer
     per_region: list[tuple[str, str, dict[str, Any], str]] = []  # control, region id, value, pointer
     provenance: tuple[str, ...] | None = None
+    provenance_seen = False
+    rejected: set[str] = set()  # regions already reported; links to them are not reported again
     doc_stances: tuple[tuple[str, str], ...] = ()
 
     for k, item in enumerate(ann.result):
@@ -85,7 +87,9 @@ def parse_annotation(task: Task, ann: Annotation, text: str, scheme: Scheme) -> 
         value = item["value"]
         if control in (S.ENTITY, S.ATTRIBUTION):
             region = _region(item, ptr, text, scheme, out)
-            if region is not None:
+            if region is None:
+                rejected.add(item["id"])
+            else:
                 if region.id in regions:
                     out.add("duplicate-region-id", f"{ptr}/id", f"region id {region.id!r} is used twice", "give every region its own id")
                 else:
@@ -95,12 +99,13 @@ def parse_annotation(task: Task, ann: Annotation, text: str, scheme: Scheme) -> 
         elif control == S.DOC_STANCE:
             doc_stances += _stance_paths(value, ptr, scheme, out)
         elif control == S.PROVENANCE:
+            provenance_seen = True
             provenance = _provenance(value, ptr, scheme, out)
 
-    links = _check_relations(relations, regions, scheme, out)
-    types, stances = _per_region(per_region, regions, scheme, out)
+    links = _check_relations(relations, regions, rejected, scheme, out)
+    types, stances = _per_region(per_region, regions, rejected, scheme, out)
     attributions = _attributions(regions, links, types, stances, scheme, ann, out)
-    if provenance is None:
+    if not provenance_seen:
         out.add("provenance-missing", f"{ann.pointer}/result", "the document has no provenance chain",
                 "fill the Provenance box, e.g. 'BSS > AFP > KCNA' (registry ids, outlet first)")
     if out.problems:
@@ -178,10 +183,12 @@ def _provenance(value: dict[str, Any], ptr: str, scheme: Scheme, out: _Collector
     return chain
 
 
-def _check_relations(relations, regions: dict[str, Region], scheme: Scheme, out: _Collector) -> dict[str, dict[str, list[Region]]]:
+def _check_relations(relations, regions: dict[str, Region], rejected: set[str], scheme: Scheme, out: _Collector) -> dict[str, dict[str, list[Region]]]:
     """Validated links: from-region id → relation label → target regions."""
     links: dict[str, dict[str, list[Region]]] = {}
     for src, dst, label, ptr in relations:
+        if src in rejected or dst in rejected:
+            continue
         missing = [i for i in (src, dst) if i not in regions]
         if missing:
             out.add("dangling-relation", ptr, f"relation {label!r} {src} → {dst} points at missing region(s) {missing}",
@@ -205,10 +212,12 @@ def _check_relations(relations, regions: dict[str, Region], scheme: Scheme, out:
     return links
 
 
-def _per_region(items, regions: dict[str, Region], scheme: Scheme, out: _Collector):
+def _per_region(items, regions: dict[str, Region], rejected: set[str], scheme: Scheme, out: _Collector):
     types: dict[str, str] = {}
     stances: dict[str, tuple[tuple[str, str], ...]] = {}
     for control, rid, value, ptr in items:
+        if rid in rejected:
+            continue
         region = regions.get(rid)
         if region is None or region.label != "CONTENT":
             out.add("dangling-region-choice", f"{ptr}/id", f"{control} answer belongs to region {rid!r}, which is not a CONTENT region",

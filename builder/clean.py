@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from builder import extract
 from builder.dates import WEEKDAYS, parse_date, parse_labelled, search_date
 from builder.records import Cleaned, Problem, Source, Span
 from builder.sources import read_sources
-from builder.textfiles import write_text
+from builder.textfiles import compare, write_text
 
 # Line classes; their names are also the keys of `Cleaned.dropped`.
 BLANK = "blank"
@@ -35,11 +36,13 @@ TEXT = "text"
 # Roles a TEXT line can be given later.
 REPEATED_TITLE = "repeated-title"
 BYLINE = "byline"
+READ_MORE = "read-more"  # inline "আরও পড়ুন: <headline>" box; dropped without ending the body
 HEADER_TEXT = "header-text"  # unrecognised text above the body (menus, kickers)
 AFTER_CUT = "after-cut"  # link-list headlines below a list head or credit line
 
 
 def _nfc_set(words: list[str]) -> frozenset[str]:
+    """NFC every word into a lookup set."""
     return frozenset(unicodedata.normalize("NFC", w) for w in words)
 
 
@@ -60,13 +63,15 @@ _CREDIT = regex.compile(r"[\p{L}\p{M}.]+\s*/\s*[\p{L}\p{M}.]+")
 _WEEKDAY_ALT = "|".join(WEEKDAYS)
 _MASTHEAD = regex.compile(rf"(?P<place>[\p{{L}}\p{{M}}]+)\s*,?\s+(?:{_WEEKDAY_ALT})\s*,?\s*(?P<date>.+)")
 _DATELINE = regex.compile(
-    r"(?P<place>[\p{L}\p{M}]+(?: [\p{L}\p{M}]+){0,2})\s*,\s*"
+    r"(?P<place>[\p{L}\p{M}]+(?: [\p{L}\p{M}]+){0,2})\s*,?\s*"
     r"(?:(?P<date>[^()\n:]{4,40}?)\s*)?"
     r"(?:\((?P<agency>[^()\n]{1,40})\)\s*)?"
     r"[:：]\s*"
 )
 _SOURCE = regex.compile(r"সূত্র\s*[:：]\s*(?P<src>[^\n।]*[^\s।])\s*$")
 _DANDA_END = regex.compile(r"[।?!]\s*$")
+_READ_MORE = regex.compile(unicodedata.normalize("NFC", r"(?:আরও|আরো) পড়ুন\s*[:：]\s*\S"))
+PUBLISHED_PREFIXES = ("প্রকাশ", "প্রকাশিত")
 
 
 @dataclass(slots=True)
@@ -76,32 +81,51 @@ class _Line:
     number: int
     text: str
     kind: str
-    value: datetime | date | None = None
+    value: date | None = None  # published (or masthead) date carried by the line
+    updated: date | None = None
 
 
-def _classify(text: str) -> tuple[str, datetime | date | None]:
-    """Class of one stripped line, plus the date it carries (for date classes)."""
+def _date_line(s: str) -> tuple[date | None, date | None] | None:
+    """(published, updated) if the line is only dates, e.g. `প্রকাশ: … | আপডেট: …`; else None."""
+    published = updated = None
+    for segment in s.split("|"):
+        labelled = parse_labelled(segment)
+        if labelled is None:
+            return None
+        prefix, value = labelled
+        if prefix is None or prefix in PUBLISHED_PREFIXES:
+            published = published or value
+        else:
+            updated = updated or value
+    return published, updated
+
+
+def _classify(text: str) -> _Line:
+    """Class of one stripped line, with the dates it carries (line number filled in by the caller)."""
     s = text.strip()
     if not s:
-        return BLANK, None
+        return _Line(0, text, BLANK)
     if s in SOCIAL_WORDS:
-        return SOCIAL, None
-    if s.lstrip().startswith("•") or s.rstrip(" :：") in LIST_HEADS:
-        return LIST_HEAD, None
+        return _Line(0, text, SOCIAL)
+    if s.startswith("•") or s.rstrip(" :：") in LIST_HEADS:
+        return _Line(0, text, LIST_HEAD)
+    if _READ_MORE.match(s):
+        return _Line(0, text, READ_MORE)
     if _NUMERIC.fullmatch(s):
-        return NUMERIC, None
+        return _Line(0, text, NUMERIC)
     if not _BENGALI.search(s) and len(s.split()) <= 5:
-        return UI_LATIN, None
-    labelled = parse_labelled(s)
-    if labelled is not None:
-        prefix, value = labelled
-        return (UPDATED if prefix and prefix not in ("প্রকাশ", "প্রকাশিত") else PUBLISHED), value
+        return _Line(0, text, UI_LATIN)
+    dates = _date_line(s)
+    if dates is not None:
+        return _Line(0, text, PUBLISHED if dates[0] else UPDATED, *dates)
     m = _MASTHEAD.fullmatch(s)
-    if m and isinstance(parse_date(m["date"]), date) and not isinstance(parse_date(m["date"]), datetime):
-        return MASTHEAD_DATE, parse_date(m["date"])
+    if m:
+        value = parse_date(m["date"])
+        if value is not None and not isinstance(value, datetime):
+            return _Line(0, text, MASTHEAD_DATE, value)
     if len(s) <= 40 and _CREDIT.fullmatch(s):
-        return CREDIT, None
-    return TEXT, None
+        return _Line(0, text, CREDIT)
+    return _Line(0, text, TEXT)
 
 
 def _is_title(text: str) -> bool:
@@ -121,9 +145,9 @@ def _split_lines(raw: str) -> list[_Line]:
         text = text[1:]
     out = []
     for i, line in enumerate(regex.split(r"\r\n|\r|\n", text), start=1):
-        line = line.rstrip()
-        kind, value = _classify(line)
-        out.append(_Line(i, line, kind, value))
+        classified = _classify(line.rstrip())
+        classified.number = i
+        out.append(classified)
     return out
 
 
@@ -134,10 +158,11 @@ def _find_header(lines: list[_Line]) -> tuple[int | None, int | None, int | None
     title = next((i for i in range(limit) if lines[i].kind == TEXT and _is_title(lines[i].text)), None)
     byline = None
     if pub is not None:
-        # The byline sits within 3 non-blank lines of the published line, above or below it.
+        # The byline sits within 3 non-blank lines above the published line, or right below it;
+        # looking further below would risk taking a short first paragraph for a byline.
         near = [i for i in range(len(lines)) if lines[i].kind != BLANK]
         k = near.index(pub)
-        for i in near[max(0, k - 3) : k] + near[k + 1 : k + 4]:
+        for i in near[max(0, k - 3) : k][::-1] + near[k + 1 : k + 2]:
             if i != title and lines[i].kind == TEXT and _is_byline(lines[i].text):
                 if title is None or i > title:
                     byline = i
@@ -182,10 +207,9 @@ def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cl
             else:
                 paragraphs.append(ln.text)
                 continue
-        elif kind == PUBLISHED and published is None:
-            published = ln.value
-        elif kind == UPDATED and updated is None:
-            updated = ln.value
+        elif kind in (PUBLISHED, UPDATED):
+            published = published or ln.value
+            updated = updated or ln.updated
         elif kind == MASTHEAD_DATE and masthead is None and isinstance(ln.value, date):
             masthead = ln.value.isoformat()
         elif kind == CREDIT:
@@ -196,14 +220,12 @@ def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cl
             cut = bool(paragraphs)
         dropped[kind] += 1
 
-    for ln in lines:
-        if ln.kind == PUBLISHED and not isinstance(ln.value, datetime):
-            problems.append(Problem(
-                "capture-date-only", file, record, f"line {ln.number}",
-                f"published line {ln.text.strip()!r} has a date but no time; published_at left empty",
-                "check the capture; if the page shows a time, re-capture it",
-            ))
-            break
+    if pub is not None and not isinstance(published, datetime):
+        problems.append(Problem(
+            "capture-date-only", file, record, f"line {lines[pub].number}",
+            f"published line {lines[pub].text.strip()!r} has a date but no time; published_at left empty",
+            "check the capture; if the page shows a time, re-capture it",
+        ))
 
     head = [title] if title is not None else []
     text = "\n\n".join(head + paragraphs)
@@ -295,8 +317,14 @@ def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Pr
     return cleaned, problems
 
 
-def clean_all(raw_dir: Path, text_dir: Path) -> tuple[list[Cleaned], list[Problem]]:
-    """Clean every listed source and (re)write text/<doc_id>.txt; never writes into raw/."""
+def clean_all(
+    raw_dir: Path, text_dir: Path, *, annotated: Collection[str] = frozenset()
+) -> tuple[list[Cleaned], list[Problem]]:
+    """Clean every listed source and write text/<doc_id>.txt; never writes into raw/.
+
+    A committed text of a doc_id in `annotated` is never overwritten: if it differs, a
+    `text-drift` Problem is returned instead, because its annotation offsets point into it.
+    """
     if text_dir.resolve().is_relative_to(raw_dir.resolve()):
         raise ValueError(f"text_dir {text_dir} is inside raw_dir; raw/ is read-only")
     sources, problems = read_sources(raw_dir)
@@ -304,7 +332,13 @@ def clean_all(raw_dir: Path, text_dir: Path) -> tuple[list[Cleaned], list[Proble
     for source in sources:
         cleaned, found = clean_source(source, raw_dir)
         problems.extend(found)
-        if cleaned is not None:
-            write_text(text_dir, cleaned.doc_id, cleaned.text)
-            done.append(cleaned)
+        if cleaned is None:
+            continue
+        if source.doc_id in annotated:
+            drift = [p for p in compare(text_dir, cleaned, annotated=True) if p.code != "text-missing"]
+            if drift:
+                problems.extend(drift)
+                continue
+        write_text(text_dir, cleaned.doc_id, cleaned.text)
+        done.append(cleaned)
     return done, problems

@@ -61,27 +61,27 @@ def check(root: Path = ROOT) -> None:
 
 @app.command()
 def clean(root: Path = ROOT) -> None:
-    """Re-clean every page in raw/ and rewrite text/<doc_id>.txt (refuses texts that have annotations).
+    """Re-clean every page in raw/ into text/<doc_id>.txt; a text that has annotations is never rewritten.
 
     Example: builder clean
     """
-    from builder import pipeline
     from builder.clean import clean_all
+    from builder.export import iter_exports
 
     cfg = _config(root)
     try:
-        outcome = pipeline.check(cfg)
+        annotated = {
+            t.doc_id
+            for tasks, _ in iter_exports(cfg.path(cfg.export_dir), cfg.rel)
+            for t in tasks
+            if any(not a.was_cancelled for a in t.annotations)
+        }
+        done, problems = clean_all(cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), annotated=annotated)
     except BuildError as e:
         _fail(e)
-    drift = [p for p in outcome.problems if p.code == "text-drift"]
-    if drift:
-        _report(drift)
-        typer.echo("Error: refusing to rewrite cleaned texts that have annotations", err=True)
-        raise typer.Exit(1)
-    done, problems = clean_all(cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir))
     if problems:
         _report(problems)
-    typer.echo(f"wrote {len(done)} text file(s) to {cfg.text_dir}/")
+    typer.echo(f"cleaned {len(done)} document(s) into {cfg.text_dir}/")
     if problems:
         raise typer.Exit(1)
 
@@ -95,7 +95,7 @@ def build(
 
     Example: builder build --out build/dataset
     """
-    from builder import pipeline, publish_local
+    from builder import pipeline, release
 
     cfg = _config(root)
     started = time.perf_counter()
@@ -103,7 +103,7 @@ def build(
         outcome = pipeline.check(cfg)
         pipeline.require_clean(outcome)
         target = out if out is not None else cfg.path(cfg.out_dir)
-        manifest = publish_local.write(cfg, outcome, target)
+        manifest = release.write(cfg, outcome, target)
     except BuildError as e:
         _fail(e)
     seconds = time.perf_counter() - started

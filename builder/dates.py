@@ -7,6 +7,7 @@ Refuses anything that is not a real calendar date or clock time (`৩১ ফে�
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ DHAKA = ZoneInfo("Asia/Dhaka")
 
 
 def _nfc(words: list[str]) -> list[str]:
+    """NFC every word."""
     # Keys must be NFC: U+09DF য় is a composition exclusion, so a key typed with it never matches.
     return [unicodedata.normalize("NFC", w) for w in words]
 
@@ -54,9 +56,9 @@ _MERIDIEM: dict[str, str] = {
 PREFIXES: tuple[str, ...] = tuple(_nfc(["প্রকাশ", "প্রকাশিত", "আপডেট", "হালনাগাদ", "সর্বশেষ আপডেট"]))
 
 
-def _alt(words: object) -> str:
-    # Longest first so "আগস্ট" wins over "আগ".
-    return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))  # type: ignore[arg-type]
+def _alt(words: Iterable[str]) -> str:
+    """Regex alternation of literal words, longest first so "আগস্ট" wins over "আগ"."""
+    return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 _D = r"[0-9০-৯]"

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import datetime
 
+import lxml.etree
 import lxml.html
 import regex
 import trafilatura
@@ -108,6 +109,12 @@ def _walk_jsonld(node: object) -> Iterator[dict]:
                 yield from _walk_jsonld(node[key])
 
 
+def _is_article(obj: dict) -> bool:
+    """True for a JSON-LD object typed as a news article (sorted first: its date is the page's)."""
+    types = obj.get("@type", [])
+    return any(t in _ARTICLE_TYPES for t in ([types] if isinstance(types, str) else types))
+
+
 def _structured_dates(tree: lxml.html.HtmlElement) -> tuple[datetime | None, datetime | None]:
     """(published, modified) from JSON-LD, then meta tags and <time itemprop> elements."""
     published = modified = None
@@ -117,10 +124,7 @@ def _structured_dates(tree: lxml.html.HtmlElement) -> tuple[datetime | None, dat
             objects.extend(_walk_jsonld(json.loads(script.text_content())))
         except (json.JSONDecodeError, RecursionError):
             continue
-    def is_article(obj: dict) -> bool:
-        types = obj.get("@type", [])
-        return any(t in _ARTICLE_TYPES for t in ([types] if isinstance(types, str) else types))
-    for obj in sorted(objects, key=lambda o: not is_article(o)):
+    for obj in sorted(objects, key=lambda o: not _is_article(o)):
         if published is None and isinstance(obj.get("datePublished"), str):
             published = _parse_iso(obj["datePublished"])
         if modified is None and isinstance(obj.get("dateModified"), str):
@@ -168,8 +172,13 @@ def clean_html(raw: bytes, doc_id: str, *, file: str | None = None) -> tuple[Cle
     doc = trafilatura.bare_extraction(
         _protect(html), with_metadata=True, include_comments=False, include_tables=True,
         deduplicate=False, url=None,
+        prune_xpath="//noscript",  # "enable JavaScript" notices are never article text
     )
-    title = _restore(doc.title).strip() if doc is not None and doc.title else None
+    if doc is None:  # no main text; still report the page title with the problem
+        doc_title = trafilatura.extract_metadata(_protect(html), extensive=False).title
+    else:
+        doc_title = doc.title
+    title = _restore(doc_title).strip() if doc_title else None
     lines = [ln.rstrip() for ln in _restore(doc.text or "").split("\n")] if doc is not None else []
     paragraphs = [ln for ln in lines if ln.strip()]
     if paragraphs and title is not None and paragraphs[0].strip() == title:
@@ -187,11 +196,16 @@ def clean_html(raw: bytes, doc_id: str, *, file: str | None = None) -> tuple[Cle
             "check the capture's <title>/<h1>/og:title",
         ))
 
-    tree = lxml.html.document_fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
-    published, updated = _structured_dates(tree)
-    if published is None:
-        published, seen_updated = _visible_dates(tree)
-        updated = updated or seen_updated
+    published = updated = None
+    try:
+        tree = lxml.html.document_fromstring(html.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except (lxml.etree.ParserError, ValueError):
+        tree = None  # an empty document: html-empty-body already says so
+    if tree is not None:
+        published, updated = _structured_dates(tree)
+        if published is None:
+            published, seen_updated = _visible_dates(tree)
+            updated = updated or seen_updated
 
     text = "\n\n".join(([title] if title else []) + paragraphs)
     return Cleaned(doc_id=doc_id, text=text, title=title, published_at=published, updated_at=updated), problems

@@ -10,7 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from builder import tokens
+from jsonschema import Draft202012Validator
+
+from builder import schema, tokens
 from builder.clean import clean_source
 from builder.config import BuildConfig
 from builder.derive import Document, attribution_rows, document_row, ner_rows, stance_rows
@@ -82,7 +84,26 @@ def check(cfg: BuildConfig) -> Outcome:
         stance, found = stance_rows(doc, scheme)
         rows["stance"][doc.split] += stance
         out.problems += found
+    out.problems += validate_rows(out)
     return out
+
+
+def validate_rows(out: Outcome) -> list[Problem]:
+    """Every derived row against the JSON Schema of its config: the writer's contract, checked early."""
+    tasks = {d.source.doc_id: d.task for d in out.documents}
+    problems = []
+    for config, by_split in out.rows.items():
+        validator = Draft202012Validator(schema.json_schema(config, out.scheme))
+        for rows in by_split.values():
+            for row in rows:
+                for err in validator.iter_errors(schema.to_jsonable(row)):
+                    task = tasks[row["doc_id"]]
+                    problems.append(Problem(
+                        "output-schema-violation", task.file, f"{config} row {row.get('id', row['doc_id'])}",
+                        "/" + "/".join(map(str, err.absolute_path)), err.message,
+                        "the annotation produced a value the dataset schema cannot hold; fix the annotation or the schema",
+                    ))
+    return problems
 
 
 def require_clean(outcome: Outcome) -> None:

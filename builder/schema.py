@@ -19,6 +19,7 @@ from builder.scheme import Scheme
 SCHEMA_VERSION = "1"
 CONFIGS = ("documents", "ner", "attribution", "stance")
 DEFAULT_CONFIG = "documents"
+SPLITS = ("train", "validation", "test")  # in this order everywhere: files, YAML, card
 
 _INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 # ISO 8601 with an explicit offset: a naive timestamp would be read as UTC wall-clock by datasets
@@ -88,7 +89,10 @@ def _span(what: str) -> Struct:
     )
 
 
-_SOURCE_TYPE = "Registry category of the source: `media`, `state-media`, `government`, `expert` or `other`."
+_SOURCE_TYPE = (
+    "Registry category of the source: `media`, `state-media`, `government`, `expert` or `other`; "
+    "`unnamed` when the source is not in the registry."
+)
 
 
 def _attribution_fields(span_scope: str) -> tuple[Field, ...]:
@@ -133,7 +137,7 @@ _DOCUMENTS = (
         ListOf(
             Struct(
                 (
-                    Field("id", STRING, "Region id of the entity span, unique within the document."),
+                    Field("id", STRING, "Corpus-wide span id, `<doc_id>:<Label Studio region id>`."),
                     Field("start", OFFSET, "Code-point offset where the entity starts in `text`."),
                     Field("end", OFFSET, "Code-point offset just after the entity (exclusive)."),
                     Field("text", STRING, "The entity mention, equal to `text[start:end]`."),
@@ -149,7 +153,7 @@ _DOCUMENTS = (
         ListOf(
             Struct(
                 (
-                    Field("id", STRING, "Attribution id, unique within the document."),
+                    Field("id", STRING, "Corpus-wide attribution id, `<doc_id>:<region id of the CONTENT span>`."),
                     *_attribution_fields("`text`"),
                 )
             )
@@ -161,7 +165,7 @@ _DOCUMENTS = (
         ListOf(
             Struct(
                 (
-                    Field("holder_id", STRING, "Registry id of who holds the stance: the attribution's source, or the outlet for the article's own stance."),
+                    Field("holder_id", STRING, "Registry id of who holds the stance: the attribution's source (`unnamed` if not in the registry), or the outlet for the article's own stance."),
                     Field("target", STRING, "Registry id of the stance target (one of the targets in the labeling config)."),
                     Field("label", Label("stance_labels"), "Stance toward the target (SemEval-2016 style)."),
                     Field("attribution_id", STRING, "Attribution whose content carries the stance; null for the article's own (document-level) stance.", nullable=True),
@@ -171,13 +175,13 @@ _DOCUMENTS = (
         "Stance judgements made in this document; [] when none.",
     ),
     Field("annotation_id", Scalar("int64"), "Label Studio annotation id the annotations come from, for tracing back to the export."),
-    Field("annotator", STRING, "Identifier of the annotator who made the annotation."),
+    Field("annotator", STRING, "Label Studio user who made the annotation, as exported (user id, or e-mail when the export expands users)."),
     Field("annotated_at", Scalar("timestamp[us, tz=UTC]"), "When the annotation was last updated in Label Studio, timezone-aware in UTC."),
     Field("lead_time", Scalar("float64"), "Seconds the annotator spent on the task, as recorded by Label Studio; null when not recorded.", nullable=True),
 )
 
 _NER = (
-    Field("id", STRING, "Sentence id, unique in the config."),
+    Field("id", STRING, "Corpus-wide sentence id, `<doc_id>:s<sentence_index, 4 digits>`."),
     Field("doc_id", STRING, "Document the sentence comes from (documents config)."),
     Field("sentence_index", Scalar("int32", minimum=0), "Position of the sentence in its document, counting from 0."),
     Field("start", OFFSET, "Code-point offset where the sentence starts in the document `text`."),
@@ -188,30 +192,30 @@ _NER = (
 )
 
 _ATTRIBUTION = (
-    Field("id", STRING, "Attribution id, the same as in `documents.attributions[].id` of its document."),
+    Field("id", STRING, "Corpus-wide attribution id, the same as `documents.attributions[].id`."),
     Field("doc_id", STRING, "Document the attribution comes from (documents config)."),
     Field("outlet", STRING, "Registry id of the outlet that published the document."),
     *_attribution_fields("the document `text`"),
     Field(
         "chain",
         ListOf(STRING),
-        "Reporting chain as registry ids, from the publishing outlet through relaying agencies and enclosing attributions to this source.",
+        "Reporting chain as registry ids: the outlet and credited agencies, then the sources of enclosing attributions, outer first, ending with this source (`unnamed` if not in the registry).",
     ),
 )
 
 _STANCE = (
-    Field("id", STRING, "Stance id, unique in the config."),
+    Field("id", STRING, "Corpus-wide stance id, `<doc_id>:stance:<level>:<holder_id>:<target>`."),
     Field("doc_id", STRING, "Document the stance comes from (documents config)."),
     Field(
         "level",
         Scalar("string", enum=("statement", "document")),
         "`statement`: stance of an attributed source; `document`: stance of the article's own voice.",
     ),
-    Field("holder_id", STRING, "Registry id of the stance holder: the source for statements, the outlet for documents."),
-    Field("holder_type", STRING, "Registry category of the holder: `media`, `state-media`, `government`, `expert` or `other`."),
+    Field("holder_id", STRING, "Registry id of the stance holder: the source for statements (`unnamed` if not in the registry), the outlet for documents."),
+    Field("holder_type", STRING, "Category of the holder: a registry source type for statements (`unnamed` if unknown), `outlet` for documents."),
     Field("target", STRING, "Registry id of the stance target."),
     Field("target_bn", STRING, "Bengali name of the target from the registry."),
-    Field("text", STRING, "Text the stance was judged on: the attributed content (statement) or the story text (document)."),
+    Field("text", STRING, "Text the stance was judged on: the holder's attributed contents, one per line (statement), or the story text (document)."),
     Field("label", Label("stance_labels"), "Stance toward the target (SemEval-2016 style)."),
     Field("attribution_ids", ListOf(STRING), "Attributions whose content carries the stance; [] for document-level rows."),
 )

@@ -194,3 +194,40 @@ def test_real_bengali_article_text() -> None:
     assert unicodedata.is_normalized("NFC", c.text)
     kept = [ln.rstrip() for ln in unicodedata.normalize("NFC", raw).splitlines() if ln.strip()]
     assert c.text.split("\n\n") == kept
+
+
+def test_published_and_updated_on_one_line() -> None:
+    raw = ("ঢাকায় নতুন উড়ালসড়কের উদ্বোধন আজ\n\nনিজস্ব প্রতিবেদক\n"
+           "প্রকাশ: ১৩ আগস্ট ২০২৫, ১৩:২১ | আপডেট: ১৩ আগস্ট ২০২৫, ১৫:০৫\n\nএকটি অনুচ্ছেদ এখানে।\n")
+    c, problems = clean_capture(raw, "x6")
+    assert problems == []
+    assert c.published_at == datetime(2025, 8, 13, 13, 21, tzinfo=DHAKA)
+    assert c.updated_at == datetime(2025, 8, 13, 15, 5, tzinfo=DHAKA)
+    assert c.text == "ঢাকায় নতুন উড়ালসড়কের উদ্বোধন আজ\n\nএকটি অনুচ্ছেদ এখানে।"
+
+
+def test_inline_read_more_is_dropped_without_ending_the_body() -> None:
+    body = "প্রথম অনুচ্ছেদ এখানে।\nআরও পড়ুন: অন্য খবরের শিরোনাম\nদ্বিতীয় অনুচ্ছেদ এখানে।"
+    c, _ = clean_capture(_capture(body), "x7")
+    assert _paragraphs(c.text) == ["প্রথম অনুচ্ছেদ এখানে।", "দ্বিতীয় অনুচ্ছেদ এখানে।"]
+    assert c.dropped["read-more"] == 1 and c.dropped["after-cut"] == 1
+
+
+def test_dateline_without_date() -> None:
+    c, _ = clean_capture(_capture("চট্টগ্রাম (বাসস) : বন্দরে নতুন জেটি চালু হয়েছে।"), "x8")
+    assert c.dateline is not None and c.dateline.text == "চট্টগ্রাম (বাসস) : "
+    assert c.text[c.dateline.start : c.dateline.end] == c.dateline.text
+    assert (c.dateline_place, c.dateline_agency) == ("চট্টগ্রাম", "বাসস")
+    plain, _ = clean_capture(_capture("মন্ত্রী বলেছেন: কাজ চলছে।"), "x9")
+    assert plain.dateline is None
+
+
+def test_clean_all_keeps_annotated_texts(tmp_path: Path) -> None:
+    text_dir = tmp_path / "text"
+    text_dir.mkdir()
+    (text_dir / f"{BSS}.txt").write_bytes("পুরনো লেখা".encode("utf-8"))
+    (text_dir / f"{AMAR}.txt").write_bytes("পুরনো লেখা".encode("utf-8"))
+    _, problems = clean_all(RAW, text_dir, annotated={BSS})
+    assert [(p.code, p.file) for p in problems] == [("text-drift", f"text/{BSS}.txt")]
+    assert (text_dir / f"{BSS}.txt").read_bytes() == "পুরনো লেখা".encode("utf-8")
+    assert (text_dir / f"{AMAR}.txt").read_bytes() == (REPO / "text" / f"{AMAR}.txt").read_bytes()

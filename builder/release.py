@@ -1,0 +1,45 @@
+"""A checked Outcome → the dataset folder: rows, card inputs (fingerprints, settings) and manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from builder import __version__
+from builder.card import CardInputs
+from builder.config import BuildConfig
+from builder.join import GOLD_POLICY
+from builder.pipeline import Outcome
+from builder.write import Manifest, write_dataset
+
+PRETTY_NAME = "Bengali News: Entities, Source Attribution and Stance"
+
+
+def fingerprints(cfg: BuildConfig) -> dict[str, str]:
+    """sha256 of every input file, so a reader can tell which inputs a release was built from."""
+    roots = [cfg.raw_dir, cfg.text_dir, cfg.export_dir]
+    files = [cfg.path(cfg.labeling_config), cfg.path(cfg.registry)]
+    for rel in roots:
+        files += [p for p in cfg.path(rel).rglob("*") if p.is_file()]
+    return {cfg.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(set(files))}
+
+
+def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
+    ratios = ", ".join(f"{k} {v}" for k, v in cfg.split_ratios.items())
+    return CardInputs(
+        prose_path=cfg.path(cfg.card_prose),
+        license=cfg.license,
+        pretty_name=PRETTY_NAME,
+        input_fingerprints=fingerprints(cfg),
+        settings={
+            "builder version": __version__,
+            "split": f"sha256(salt + doc_id) into {ratios} (salt {cfg.split_salt!r}); an explicit split in raw/sources.csv wins",
+            "gold policy": GOLD_POLICY,
+            "documents not yet annotated (left out)": str(len(outcome.unannotated)),
+        },
+        problems={},
+    )
+
+
+def write(cfg: BuildConfig, outcome: Outcome, out_dir: Path) -> Manifest:
+    return write_dataset(out_dir, outcome.rows, outcome.scheme, card=card_inputs(cfg, outcome))

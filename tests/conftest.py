@@ -1,0 +1,98 @@
+"""Shared fixtures: a copy of the real corpus inputs in tmp_path, the CLI runner, offline HF settings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"  # public test material; tests that use it skip when it is absent
+INPUTS = ("pyproject.toml", "dataset_card.md", "raw", "text", "annotations")
+
+
+@pytest.fixture(autouse=True)
+def _offline_hf(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Hub, and a private datasets cache so stale Arrow caches cannot leak between tests."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path_factory.mktemp("hf-cache")))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A copy of the repository's inputs, laid out like the repository, safe to break."""
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for name in INPUTS:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name)
+        elif src.exists():
+            shutil.copy2(src, root / name)
+    return root
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()
+
+
+def tree_digest(root: Path) -> dict[str, bytes]:
+    """Every file under root with its bytes: compare before/after to prove nothing was modified."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def apply_edits(root: Path, edits: list[dict[str, Any]]) -> None:
+    """Apply a bad-fixture's edits to a corpus copy (see tests/data/bad/README.md)."""
+    for edit in edits:
+        path = root / edit["file"]
+        if "copy_from" in edit:
+            shutil.copy2(root / edit["copy_from"], path)
+        if "write" in edit:
+            path.write_text(edit["write"], encoding="utf-8")
+            continue
+        if "replace_text" in edit:
+            old, new = edit["replace_text"]
+            content = path.read_text(encoding="utf-8")
+            assert old in content, f"{edit['file']}: {old!r} not found"
+            path.write_text(content.replace(old, new, 1), encoding="utf-8")
+            continue
+        if "set" not in edit and "remove" not in edit:
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        node = _select(data, edit)
+        for pointer, value in edit.get("set", {}).items():
+            _put(node, pointer, value)
+        for pointer in edit.get("remove", []):
+            parent, key = _parent(node, pointer)
+            del parent[key]
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _select(data: Any, edit: dict[str, Any]) -> Any:
+    """The node an edit starts from: a task, an annotation, or a result item picked by its fields."""
+    node = data[edit.get("task", 0)] if isinstance(data, list) else data
+    if "item" not in edit and "relation" not in edit:
+        return node
+    result = node["annotations"][edit.get("annotation", 0)]["result"]
+    want = edit.get("item") or edit["relation"]
+    matches = [r for r in result if all(r.get(k) == v for k, v in want.items())]
+    assert matches, f"no result item matches {want}"
+    return matches[0]
+
+
+def _parent(node: Any, pointer: str) -> tuple[Any, Any]:
+    parts = [p for p in pointer.strip("/").split("/")]
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    last = parts[-1]
+    return node, int(last) if isinstance(node, list) else last
+
+
+def _put(node: Any, pointer: str, value: Any) -> None:
+    parent, key = _parent(node, pointer)
+    parent[key] = value
