@@ -164,12 +164,12 @@ def _fields_block(manifest: Manifest, scheme: Scheme) -> str:
     for config in schema.CONFIGS:
         default = " (default config)" if config == schema.DEFAULT_CONFIG else ""
         missing = "" if config in manifest.configs else "\n\nNot in this build: the config has no rows.\n"
-        parts.append(f"### `{config}`{default}\n\n{schema.field_table(config, scheme)}{missing}")
+        parts.append(f"#### `{config}`{default}\n\n{schema.field_table(config, scheme)}{missing}")
     return "\n".join(parts)
 
 
 def _stats_block(manifest: Manifest, inputs: CardInputs) -> str:
-    out = ["### Rows", "", "| config | " + " | ".join(schema.SPLITS) + " | total |", "|---" * (len(schema.SPLITS) + 2) + "|"]
+    out = ["#### Rows", "", "| config | " + " | ".join(schema.SPLITS) + " | total |", "|---" * (len(schema.SPLITS) + 2) + "|"]
     for config in schema.CONFIGS:
         rows = manifest.rows.get(config, {})
         cells = [str(rows[s]) if s in rows else "—" for s in schema.SPLITS]
@@ -177,10 +177,10 @@ def _stats_block(manifest: Manifest, inputs: CardInputs) -> str:
     out += ["", *_omitted_lines(manifest)]
 
     if manifest.outlets:
-        out += ["", "### Documents per outlet", "", "| outlet | documents |", "|---|---|"]
+        out += ["", "#### Documents per outlet", "", "| outlet | documents |", "|---|---|"]
         out += [f"| `{outlet}` | {n} |" for outlet, n in manifest.outlets.items()]
 
-    out += ["", "### Labels", ""]
+    out += ["", "#### Labels", ""]
     out.append("Counts of each ClassLabel value, per split (empty splits left out).")
     for config in manifest.configs:
         splits = list(manifest.rows[config])
@@ -191,7 +191,7 @@ def _stats_block(manifest: Manifest, inputs: CardInputs) -> str:
                 counts = [per_split[s][label] for s in splits]
                 out.append(f"| `{label}` | {' | '.join(map(str, counts))} | {sum(counts)} |")
 
-    out += ["", "### Build provenance", "", "| | |", "|---|---|"]
+    out += ["", "#### Build provenance", "", "| | |", "|---|---|"]
     out.append(f"| builder version | `{manifest.builder_version}` |")
     out.append(f"| schema version | `{manifest.schema_version}` |")
     out.append(f"| license | `{inputs.license}` |")

@@ -36,6 +36,11 @@ def gid(doc_id: str, region_id: str) -> str:
     return f"{doc_id}:{region_id}"
 
 
+def pseudonym(annotator: str) -> str:
+    """Stable, non-identifying annotator id: the dataset never carries e-mail addresses."""
+    return "annotator-" + hashlib.sha256(annotator.encode("utf-8")).hexdigest()[:10]
+
+
 def _span(region) -> dict[str, Any] | None:
     return None if region is None else {"start": region.start, "end": region.end, "text": region.text}
 
@@ -110,7 +115,7 @@ def document_row(doc: Document, scheme: Scheme) -> dict[str, Any]:
             for a in g.attributions for t, lab in a.stances
         ] + [{"holder_id": doc.source.outlet, "target": t, "label": lab, "attribution_id": None} for t, lab in g.doc_stances],
         "annotation_id": g.annotation.id,
-        "annotator": g.annotation.annotator,
+        "annotator": pseudonym(g.annotation.annotator),
         "annotated_at": _utc(g.annotation.updated_at or g.annotation.created_at),
         "lead_time": g.annotation.lead_time,
     }

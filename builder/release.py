@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from builder import __version__
 from builder.card import CardInputs
 from builder.config import BuildConfig
 from builder.join import GOLD_POLICY
@@ -32,7 +31,6 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
         pretty_name=PRETTY_NAME,
         input_fingerprints=fingerprints(cfg),
         settings={
-            "builder version": __version__,
             "split": f"sha256(salt + doc_id) into {ratios} (salt {cfg.split_salt!r}); an explicit split in raw/sources.csv wins",
             "gold policy": GOLD_POLICY,
             "documents not yet annotated (left out)": str(len(outcome.unannotated)),

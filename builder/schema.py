@@ -175,7 +175,7 @@ _DOCUMENTS = (
         "Stance judgements made in this document; [] when none.",
     ),
     Field("annotation_id", Scalar("int64"), "Label Studio annotation id the annotations come from, for tracing back to the export."),
-    Field("annotator", STRING, "Label Studio user who made the annotation, as exported (user id, or e-mail when the export expands users)."),
+    Field("annotator", STRING, "Pseudonymous id of the Label Studio user whose annotation is the gold ('annotator-' + 10 hex digits of the sha256 of their user id or e-mail); stable across releases, never the e-mail itself."),
     Field("annotated_at", Scalar("timestamp[us, tz=UTC]"), "When the annotation was last updated in Label Studio, timezone-aware in UTC."),
     Field("lead_time", Scalar("float64"), "Seconds the annotator spent on the task, as recorded by Label Studio; null when not recorded.", nullable=True),
 )

@@ -1,0 +1,56 @@
+"""The command line: exit codes, problem output for every bad-input fixture, atomic output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from builder.cli import app
+from conftest import apply_edits, tree_digest
+
+BAD = sorted((Path(__file__).parent / "data" / "bad").glob("*.json"))
+
+
+def test_check_passes_on_the_corpus(cli, corpus: Path) -> None:
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: 2 annotated document(s)")
+
+
+@pytest.mark.parametrize("fixture", BAD, ids=[p.stem for p in BAD])
+def test_bad_input_gives_its_code_file_and_exit_1(cli, corpus: Path, fixture: Path) -> None:
+    spec = json.loads(fixture.read_text(encoding="utf-8"))
+    apply_edits(corpus, spec["edits"])
+    before = {name: tree_digest(corpus / name) for name in ("raw", "annotations", "text")}
+    result = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(corpus / "out")])
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    code, where = lines[0].split("  ", 1)
+    assert code == fixture.stem
+    assert where.startswith(spec["file"]), where
+    summary = next(line for line in lines if "problem(s):" in line)
+    codes = {part.rsplit(" ", 1)[0] for part in summary.split(": ", 1)[1].split(", ")}
+    assert codes == {fixture.stem}, result.stderr
+    assert "hint:" in result.stderr
+    assert not (corpus / "out").exists(), "no dataset folder may be written on failure"
+    assert {name: tree_digest(corpus / name) for name in ("raw", "annotations", "text")} == before
+
+
+def test_build_writes_folder_and_replaces_it_atomically(cli, corpus: Path) -> None:
+    out = corpus / "out"
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out)]).exit_code == 0
+    first = tree_digest(out)
+    assert "README.md" in first and any(k.startswith("data/ner/") for k in first)
+    # A broken input afterwards: the previous folder must survive untouched.
+    (corpus / "annotations/export/broken.json").write_text("[{", encoding="utf-8")
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out)]).exit_code == 1
+    assert tree_digest(out) == first
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_missing_pyproject_is_a_clear_error(cli, tmp_path: Path) -> None:
+    result = cli.invoke(app, ["check", "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "pyproject.toml not found" in result.stderr and "hint:" in result.stderr
