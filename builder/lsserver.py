@@ -9,7 +9,7 @@ the builder only needs `label-studio-sdk`. The executable is `$LABEL_STUDIO_BIN`
 
 Why it looks like this (see the Label Studio probe notes):
 
-* A fresh data dir runs every migration (40-55 s on 2 cores). `label-studio init` is therefore run
+* A fresh data dir runs every migration (20-55 s on 2 cores). `label-studio init` is therefore run
   once into a *template* data dir in the user cache (`$BN_NEWS_LS_CACHE`, else
   `$XDG_CACHE_HOME/bn-news-builder`, else `~/.cache/bn-news-builder`); each server gets a copy
   (`shutil.copytree`), which starts in about 5 s. The copy keeps the user, the legacy API token and the
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -85,6 +86,7 @@ def label_studio_bin() -> Path:
     return path
 
 
+@functools.cache
 def label_studio_version(executable: Path) -> str:
     """Installed label-studio version, read from the package metadata of the executable's interpreter.
 
@@ -112,9 +114,7 @@ def cache_root() -> Path:
 
 def _scrubbed_env() -> dict[str, str]:
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LABEL_STUDIO_", "HEARTEX_")) and k not in _SCRUB_BARE
+        k: v for k, v in os.environ.items() if not k.startswith(("LABEL_STUDIO_", "HEARTEX_")) and k not in _SCRUB_BARE
     }
     env.update(
         COLLECT_ANALYTICS="false",
@@ -184,7 +184,7 @@ def template_dir(executable: Path | None = None) -> Path:
 
 
 def ensure_template(executable: Path | None = None, *, timeout: float = 600.0) -> Path:
-    """Build the template data dir once (`label-studio init`, ~50 s); later calls return at once.
+    """Build the template data dir once (`label-studio init`, 20-55 s); later calls return at once.
 
     Safe against concurrent callers: a lock file serialises builders, the template is built in a
     temporary folder and renamed into place only when complete (marker file written last).
@@ -287,7 +287,9 @@ class LabelStudioServer:
     def __enter__(self) -> LabelStudioServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def _prepare_data_dir(self, executable: Path) -> Path:
@@ -315,7 +317,9 @@ class LabelStudioServer:
             (data_dir / LOG_FILE).unlink(missing_ok=True)
             self._credentials = _read_credentials(data_dir)
             if self._credentials is None:
-                raise ServerError(f"template {template} has no credentials file", "delete the template folder; it is rebuilt")
+                raise ServerError(
+                    f"template {template} has no credentials file", "delete the template folder; it is rebuilt"
+                )
             self.from_template = True
         else:
             data_dir.mkdir(parents=True, exist_ok=True)
@@ -373,7 +377,7 @@ class LabelStudioServer:
             if time.monotonic() > deadline:
                 raise ServerError(
                     f"Label Studio did not answer {self.url}/health within {timeout:.0f} s; log {log}:\n{_log_tail(log)}",
-                    "the machine may be overloaded (a fresh data dir migrates for ~50 s); retry or raise startup_timeout",
+                    "the machine may be overloaded (a fresh data dir migrates for 20-55 s); retry or raise startup_timeout",
                 )
             time.sleep(0.25)
         # Label Studio moves to another port when ours was taken meanwhile: make sure /health was ours.
