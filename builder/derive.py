@@ -146,34 +146,26 @@ def attribution_rows(doc: Document, scheme: Scheme) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def stance_rows(doc: Document, scheme: Scheme) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """One row per (holder, target) in the document: statement level, then the outlet's own voice."""
+def stance_rows(doc: Document, scheme: Scheme) -> list[dict[str, Any]]:
+    """One row per (attributed statement, target), then one per target of the outlet's own voice.
+
+    A holder may take different stances toward one target in different statements; each statement
+    is judged on its own, so the rows never force one label per holder.
+    """
     doc_id, g = doc.source.doc_id, doc.gold
-    groups: dict[tuple[str, str], list[tuple[Attribution, str]]] = {}
-    for a in g.attributions:
-        for target, label in a.stances:
-            groups.setdefault((a.source_id or UNNAMED, target), []).append((a, label))
-    rows, problems = [], []
-    for (holder, target), items in groups.items():
-        labels = sorted({lab for _, lab in items})
-        if len(labels) > 1:
-            problems.append(Problem(
-                "stance-conflict", doc.task.file, doc.task.record, f"{g.annotation.pointer}/result",
-                f"{holder} holds {labels} toward {target!r} in one document ({', '.join(a.content.id for a, _ in items)})",
-                "a holder has one stance per target and document; re-check the statements or use a narrower target",
-            ))
-            continue
-        rows.append(_stance_row(doc_id, "statement", holder, target, labels[0], "\n".join(a.content.text for a, _ in items),
-                                [gid(doc_id, a.content.id) for a, _ in items], scheme))
-    for target, label in g.doc_stances:
-        rows.append(_stance_row(doc_id, "document", doc.source.outlet, target, label, doc.text, [], scheme))
-    return rows, problems
+    rows = [
+        _stance_row(doc_id, "statement", a.source_id or UNNAMED, target, label, a.content.text, gid(doc_id, a.content.id), scheme)
+        for a in g.attributions
+        for target, label in a.stances
+    ]
+    rows += [_stance_row(doc_id, "document", doc.source.outlet, t, lab, doc.text, None, scheme) for t, lab in g.doc_stances]
+    return rows
 
 
-def _stance_row(doc_id, level, holder, target, label, text, ids, scheme: Scheme) -> dict[str, Any]:
+def _stance_row(doc_id, level, holder, target, label, text, attribution_id, scheme: Scheme) -> dict[str, Any]:
     holder_type = "outlet" if level == "document" else (scheme.registry[holder].source_type if holder in scheme.registry else UNNAMED)
     return {
-        "id": f"{doc_id}:stance:{level}:{holder}:{target}",
+        "id": f"{attribution_id or doc_id + ':document'}:{target}",
         "doc_id": doc_id,
         "level": level,
         "holder_id": holder,
@@ -182,7 +174,7 @@ def _stance_row(doc_id, level, holder, target, label, text, ids, scheme: Scheme)
         "target_bn": scheme.registry[target].name_bn,
         "text": text,
         "label": label,
-        "attribution_ids": ids,
+        "attribution_id": attribution_id,
     }
 
 

@@ -1,10 +1,11 @@
 """Gold spec (annotations/gold/<doc_id>.yaml) → Label Studio result items → a real server → full JSON export.
 
-A gold spec names every region by SURFACE TEXT + OCCURRENCE instead of offsets, so reviewers can read it
-and it survives re-cleaning that does not touch the annotated words. `resolve` turns a spec into the exact
-result items the Label Studio UI would produce for the labeling config; `seed_gold` pushes them to a server
-as ground-truth annotations and writes the server's own full JSON export, one file per document, to
-annotations/export/ (what the builder reads). `python -m builder.gold` does all of it with a local server.
+A gold spec names every region by SURFACE TEXT + OCCURRENCE instead of offsets, so reviewers can read it;
+it records the sha256 of the text it was checked against and refuses a changed text until re-checked.
+`resolve` turns a spec into the exact result items the Label Studio UI would produce for the labeling config;
+`seed_gold` pushes them to a server as ground-truth annotations and writes the server's own full JSON export,
+one file per document, to annotations/export/ (what the builder reads). `python -m builder.gold` does all of
+it with a local server; every run gives the exports new server ids and timestamps, the results stay equal.
 
 Occurrence counting: the n-th (1-based) WHOLE-WORD match of the surface in the cleaned text, title included.
 A match is whole-word when it neither starts nor ends inside a word (letters, Bengali vowel signs, virama,
@@ -246,11 +247,11 @@ def problems(doc: GoldDoc, scheme: Scheme) -> list[str]:
 
     Runs the builder's checks on the items exactly as an export would carry them (builder.annotation:
     span slices, labels, relations, cues, sources, registry links, provenance; builder.derive: token
-    alignment, one stance per holder and target), then the gold-only rules of `gold_rules`.
+    alignment), then the gold-only rules of `gold_rules`.
     """
     from builder import tokens  # spaCy: imported only when checking
     from builder.annotation import parse_annotation
-    from builder.derive import Document, ner_rows, stance_rows
+    from builder.derive import Document, ner_rows
     from builder.export import Annotation, Task
     from builder.records import Cleaned, Source
 
@@ -261,7 +262,7 @@ def problems(doc: GoldDoc, scheme: Scheme) -> list[str]:
     if gold is not None:
         source = Source(doc.doc_id, doc.outlet, None, "text", "", None, "", None)
         document = Document(source, Cleaned(doc.doc_id, doc.text), doc.text, task, gold, "train")
-        found += ner_rows(document, scheme, tokens.sentences(doc.text))[1] + stance_rows(document, scheme)[1]
+        found += ner_rows(document, scheme, tokens.sentences(doc.text))[1]
     return [p.render() for p in found] + [f"{where}: {m}" for m in gold_rules(doc.items)]
 
 

@@ -12,7 +12,7 @@ Why it looks like this (see the Label Studio probe notes):
 * A fresh data dir runs every migration (20-55 s on 2 cores). `label-studio init` is therefore run
   once into a *template* data dir in the user cache (`$BN_NEWS_LS_CACHE`, else
   `$XDG_CACHE_HOME/bn-news-builder`, else `~/.cache/bn-news-builder`); each server gets a copy
-  (`shutil.copytree`), which starts in about 5 s. The copy keeps the user, the legacy API token and the
+  (`shutil.copytree`), which starts in 2-7 s. The copy keeps the user, the legacy API token and the
   organisation flag that enables legacy tokens, because `.env` (SECRET_KEY) and the SQLite DB travel together.
 * Authentication uses a preset *legacy* token: `LABEL_STUDIO_USER_TOKEN` +
   `LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true`, which must be set when the organisation is created
@@ -240,7 +240,7 @@ class LabelStudioServer:
     data_dir: None → a temporary folder, deleted on stop (kept when start fails, for the log).
               A given folder is reused if it holds a previous server's data (restart, ~4 s); an empty or
               missing folder is filled from the template. Another non-empty folder is refused (its token is unknown).
-    use_template: False → fresh `label-studio start` that migrates a new DB (~45 s).
+    use_template: False → fresh `label-studio start` that migrates a new DB (20-55 s).
     """
 
     def __init__(

@@ -81,9 +81,7 @@ def check(cfg: BuildConfig) -> Outcome:
         rows["ner"][doc.split] += ner
         out.problems += found
         rows["attribution"][doc.split] += attribution_rows(doc, scheme)
-        stance, found = stance_rows(doc, scheme)
-        rows["stance"][doc.split] += stance
-        out.problems += found
+        rows["stance"][doc.split] += stance_rows(doc, scheme)
     out.problems += validate_rows(out)
     return out
 

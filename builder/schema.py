@@ -91,7 +91,7 @@ def _span(what: str) -> Struct:
 
 _SOURCE_TYPE = (
     "Registry category of the source: `media`, `state-media`, `government`, `expert` or `other`; "
-    "`unnamed` when the source is not in the registry."
+    "`unnamed` for an unnamed source (no source in the text, e.g. `ধারণা করা হচ্ছে`)."
 )
 
 
@@ -100,7 +100,7 @@ def _attribution_fields(span_scope: str) -> tuple[Field, ...]:
     return (
         Field("type", Label("attribution_types"), "Attribution type: `direct` (verbatim quote), `indirect` (reported speech) or `mixed`."),
         Field("source", _span("source mention"), f"Span naming the source in {span_scope}; null when the source is not mentioned in the text.", nullable=True),
-        Field("source_id", STRING, "Registry id of the source; null when the source is not in the registry.", nullable=True),
+        Field("source_id", STRING, "Registry id of the source (every named source is linked; the check refuses unlinked ones); null for an unnamed source.", nullable=True),
         Field("source_type", STRING, _SOURCE_TYPE),
         Field("cue", _span("cue"), "Span of the cue, the reporting verb or phrase (e.g. `জানিয়েছে`)."),
         Field("content", _span("content"), "Span of the attributed content."),
@@ -165,7 +165,7 @@ _DOCUMENTS = (
         ListOf(
             Struct(
                 (
-                    Field("holder_id", STRING, "Registry id of who holds the stance: the attribution's source (`unnamed` if not in the registry), or the outlet for the article's own stance."),
+                    Field("holder_id", STRING, "Registry id of who holds the stance: the attribution's source (`unnamed` for an unnamed source), or the outlet for the article's own stance."),
                     Field("target", STRING, "Registry id of the stance target (one of the targets in the labeling config)."),
                     Field("label", Label("stance_labels"), "Stance toward the target (SemEval-2016 style)."),
                     Field("attribution_id", STRING, "Attribution whose content carries the stance; null for the article's own (document-level) stance.", nullable=True),
@@ -199,25 +199,25 @@ _ATTRIBUTION = (
     Field(
         "chain",
         ListOf(STRING),
-        "Reporting chain as registry ids: the outlet and credited agencies, then the sources of enclosing attributions, outer first, ending with this source (`unnamed` if not in the registry).",
+        "Reporting chain as registry ids: the outlet and credited agencies, then the sources of enclosing attributions, outer first, ending with this source (`unnamed` for an unnamed source).",
     ),
 )
 
 _STANCE = (
-    Field("id", STRING, "Corpus-wide stance id, `<doc_id>:stance:<level>:<holder_id>:<target>`."),
+    Field("id", STRING, "Corpus-wide stance id: `<attribution id>:<target>` for statements, `<doc_id>:document:<target>` for the article's own voice."),
     Field("doc_id", STRING, "Document the stance comes from (documents config)."),
     Field(
         "level",
         Scalar("string", enum=("statement", "document")),
         "`statement`: stance of an attributed source; `document`: stance of the article's own voice.",
     ),
-    Field("holder_id", STRING, "Registry id of the stance holder: the source for statements (`unnamed` if not in the registry), the outlet for documents."),
+    Field("holder_id", STRING, "Registry id of the stance holder: the source for statements (`unnamed` for an unnamed source), the outlet for documents."),
     Field("holder_type", STRING, "Category of the holder: a registry source type for statements (`unnamed` if unknown), `outlet` for documents."),
     Field("target", STRING, "Registry id of the stance target."),
     Field("target_bn", STRING, "Bengali name of the target from the registry."),
-    Field("text", STRING, "Text the stance was judged on: the holder's attributed contents, one per line (statement), or the story text (document)."),
+    Field("text", STRING, "Text the stance was judged on: the CONTENT span of the statement, or the whole story text for document-level rows."),
     Field("label", Label("stance_labels"), "Stance toward the target (SemEval-2016 style)."),
-    Field("attribution_ids", ListOf(STRING), "Attributions whose content carries the stance; [] for document-level rows."),
+    Field("attribution_id", STRING, "Attribution whose CONTENT is `text` (see the attribution config); null for document-level rows.", nullable=True),
 )
 
 FIELDS: dict[str, tuple[Field, ...]] = {

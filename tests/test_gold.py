@@ -147,7 +147,7 @@ def _first(items, **match):
         (lambda items: _first(items, type="relation").update(to_id="nope"), "dangling-relation"),
         (lambda items: _first(items, from_name="stance")["value"].update(taxonomy=[["Mars", "FAVOR"]]), "unknown-stance"),
         (lambda items: _first(items, id="a14-content", from_name="stance")["value"].update(
-            taxonomy=[["US–North Korea dialogue", "AGAINST"]]), "stance-conflict"),
+            taxonomy=[["US–North Korea dialogue", "AGAINST"], ["US–North Korea dialogue", "FAVOR"]]), "stance-conflict"),
         (lambda items: items.remove(_first(items, from_name="attribution_type")), "0 'attribution_type' results"),
         (lambda items: items.append(dict(_first(items, id="e22"), id="e99", value=dict(
             _first(items, id="e22")["value"], end=_first(items, id="e22")["value"]["start"] + 7, text="ইউক্রেন",

@@ -105,7 +105,7 @@ def good_rows() -> dict[str, dict]:
             "target_bn": "রাশিয়া",
             "text": TEXT,
             "label": "NONE",
-            "attribution_ids": [],
+            "attribution_id": None,
         },
     }
 

@@ -134,7 +134,7 @@ def stance_row(doc_id: str) -> dict:
         "target_bn": "উত্তর কোরিয়া",
         "text": "‘উত্তর কোরিয়ার সঙ্গে সহযোগিতা বাড়বে।’",
         "label": "FAVOR",
-        "attribution_ids": [f"{doc_id}:a1"],
+        "attribution_id": f"{doc_id}:a1",
     }
 
 
