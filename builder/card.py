@@ -19,7 +19,6 @@ import yaml
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 
-import builder
 from builder import schema
 from builder.errors import BuildError, MissingInput
 from builder.scheme import Scheme

@@ -111,6 +111,72 @@ def build(
     typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}")
 
 
+@app.command()
+def gold(
+    root: Path = ROOT,
+    doc: list[str] = typer.Option(None, "--doc", help="doc_id to seed (repeatable; default: every spec in annotations/gold)."),
+    out: Path = typer.Option(None, "--out", help="Export folder to write (default: export_dir in pyproject)."),
+    check_only: bool = typer.Option(False, "--check", help="Only resolve and check the specs; no server."),
+    show: bool = typer.Option(False, "--show", help="Print every resolved region in context; no server."),
+) -> None:
+    """Seed annotations/gold/*.yaml into a local Label Studio as ground truth and write its exports.
+
+    Example: builder gold --check
+    """
+    from builder import gold as G
+    from builder.lsserver import LabelStudioServer
+    from builder.scheme import load_scheme
+
+    cfg = _config(root)
+    try:
+        scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
+        docs = G.load_docs(cfg, doc)
+        if show:
+            for d in docs:
+                typer.echo(f"== {d.doc_id}\n" + "\n".join(G.show(d)))
+        G.check_docs(docs, scheme)
+        typer.echo("\n".join(G.summary(docs)))
+        if check_only or show:
+            return
+        started = time.perf_counter()
+        with LabelStudioServer() as server:
+            how = "template copy" if server.from_template else "fresh data dir"
+            typer.echo(f"Label Studio up in {server.start_seconds:.1f}s ({how})")
+            config_xml = cfg.path(cfg.labeling_config).read_text(encoding="utf-8")
+            paths = G.seed_gold(server.url, server.api_key, docs, out or cfg.path(cfg.export_dir), label_config=config_xml)
+    except BuildError as e:
+        _fail(e)
+    for p in paths:
+        typer.echo(f"wrote {cfg.rel(p)}")
+    typer.echo(f"done in {time.perf_counter() - started:.1f}s")
+
+
+@app.command()
+def server(
+    data_dir: Path = typer.Option(None, "--data-dir", help="Persistent data folder (default: temporary, deleted on exit)."),
+    port: int = typer.Option(None, "--port"),
+    fresh: bool = typer.Option(False, "--fresh", help="Do not start from the pre-migrated template."),
+) -> None:
+    """Run a local Label Studio server on 127.0.0.1 until Ctrl-C (annotators, debugging).
+
+    Example: builder server --data-dir ~/ls-data
+    """
+    import contextlib
+
+    from builder.lsserver import CREDENTIALS_FILE, USERNAME, LabelStudioServer
+
+    try:
+        with LabelStudioServer(data_dir, use_template=not fresh, port=port) as srv:
+            typer.echo(f"Label Studio {srv.url} is up after {srv.start_seconds:.1f}s")
+            typer.echo(f"log in as {USERNAME}; the password and API token are in {srv.data_dir / CREDENTIALS_FILE}")
+            typer.echo("Ctrl-C stops it.")
+            with contextlib.suppress(KeyboardInterrupt):
+                while srv.running:
+                    time.sleep(1)
+    except BuildError as e:
+        _fail(e)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

@@ -4,7 +4,7 @@ A gold spec names every region by SURFACE TEXT + OCCURRENCE instead of offsets, 
 it records the sha256 of the text it was checked against and refuses a changed text until re-checked.
 `resolve` turns a spec into the exact result items the Label Studio UI would produce for the labeling config;
 `seed_gold` pushes them to a server as ground-truth annotations and writes the server's own full JSON export,
-one file per document, to annotations/export/ (what the builder reads). `python -m builder.gold` does all of
+one file per document, to annotations/export/ (what the builder reads). `builder gold` does all of
 it with a local server; every run gives the exports new server ids and timestamps, the results stay equal.
 
 Occurrence counting: the n-th (1-based) WHOLE-WORD match of the surface in the cleaned text, title included.
@@ -17,13 +17,10 @@ The occurrence may be omitted only when the surface occurs exactly once.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
 import re
-import sys
-import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from builder.config import BuildConfig, load_config
+from builder.config import BuildConfig
 from builder.errors import BuildError, MissingInput
 from builder.scheme import (
     ATTRIBUTION,
@@ -42,7 +39,6 @@ from builder.scheme import (
     PROVENANCE,
     STANCE,
     Scheme,
-    load_scheme,
 )
 
 GOLD_DIR = "annotations/gold"  # relative to the repository root
@@ -418,56 +414,18 @@ def show(doc: GoldDoc, width: int = 25) -> Iterator[str]:
             yield f"{item['id']:>12} {item['from_name']:<16} {shown}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m builder.gold`: resolve the gold specs, seed them into a local Label Studio, write the exports."""
-    parser = argparse.ArgumentParser(prog="python -m builder.gold", description=main.__doc__)
-    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root (default: current folder)")
-    parser.add_argument(
-        "--doc", action="append", help="doc_id to seed (repeatable; default: every spec in annotations/gold)"
-    )
-    parser.add_argument("--out", type=Path, help="output folder (default: the export_dir of pyproject.toml)")
-    parser.add_argument("--check", action="store_true", help="only resolve and check the specs; no server")
-    parser.add_argument("--show", action="store_true", help="print every resolved region with context; no server")
-    args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.root)
-        scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
-        docs = [load_doc(cfg, doc_id) for doc_id in (args.doc or gold_doc_ids(cfg))]
-        if not docs:
-            raise MissingInput(f"no gold specs in {GOLD_DIR}")
-        if args.show:
-            for d in docs:
-                print(f"== {d.doc_id}")
-                print("\n".join(show(d)))
-        check_docs(docs, scheme)
-        for d in docs:
-            n = sum(1 for i in d.items if i.get("from_name") == ENTITY)
-            a = sum(1 for i in d.items if i.get("value", {}).get("labels") == ["CONTENT"])
-            print(f"{d.doc_id}: {n} entity mentions, {a} attributions, all checks pass")
-        if args.check or args.show:
-            return 0
-        from builder.lsserver import LabelStudioServer
-
-        out_dir = args.out or cfg.path(cfg.export_dir)
-        started = time.monotonic()
-        with LabelStudioServer() as server:
-            print(
-                f"Label Studio up in {server.start_seconds:.1f} s ({'template copy' if server.from_template else 'fresh'})"
-            )
-            paths = seed_gold(
-                server.url, server.api_key, docs, out_dir,
-                label_config=cfg.path(cfg.labeling_config).read_text(encoding="utf-8"),
-            )  # fmt: skip
-        for p in paths:
-            print(f"wrote {cfg.rel(p)}")
-        print(f"done in {time.monotonic() - started:.1f} s")
-    except BuildError as e:
-        print(f"error: {e}", file=sys.stderr)
-        if e.hint:
-            print(f"hint: {e.hint}", file=sys.stderr)
-        return 1
-    return 0
+def summary(docs: Sequence[GoldDoc]) -> list[str]:
+    """One line per checked document: how many mentions and attributions its gold holds."""
+    lines = []
+    for d in docs:
+        n = sum(1 for i in d.items if i.get("from_name") == ENTITY)
+        a = sum(1 for i in d.items if i.get("value", {}).get("labels") == ["CONTENT"])
+        lines.append(f"{d.doc_id}: {n} entity mentions, {a} attributions, all checks pass")
+    return lines
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def load_docs(cfg: BuildConfig, doc_ids: Sequence[str] | None = None) -> list[GoldDoc]:
+    docs = [load_doc(cfg, doc_id) for doc_id in (doc_ids or gold_doc_ids(cfg))]
+    if not docs:
+        raise MissingInput(f"no gold specs in {GOLD_DIR}", "write annotations/gold/<doc_id>.yaml (format: annotations/guidelines.md)")
+    return docs

@@ -31,7 +31,6 @@ Why it looks like this (see the Label Studio probe notes):
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import fcntl
 import functools
@@ -43,7 +42,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -403,36 +401,3 @@ class LabelStudioServer:
         if self._temporary and self.data_dir is not None:
             shutil.rmtree(self.data_dir.parent, ignore_errors=True)
             self._temporary = False
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m builder.lsserver [--data-dir DIR]`: run a local server until Ctrl-C (for annotators)."""
-    parser = argparse.ArgumentParser(prog="python -m builder.lsserver", description=main.__doc__)
-    parser.add_argument("--data-dir", type=Path, help="persistent data folder (default: temporary, deleted on exit)")
-    parser.add_argument("--port", type=int)
-    parser.add_argument("--fresh", action="store_true", help="do not use the template cache")
-    parser.add_argument("--init-template", action="store_true", help="only build the template cache, then exit")
-    args = parser.parse_args(argv)
-    try:
-        if args.init_template:
-            started = time.monotonic()
-            path = ensure_template()
-            print(f"template ready: {path} ({time.monotonic() - started:.1f} s)")
-            return 0
-        with LabelStudioServer(args.data_dir, use_template=not args.fresh, port=args.port) as server:
-            print(f"Label Studio {server.url} is up after {server.start_seconds:.1f} s")
-            print(f"log in as {USERNAME}; the password and API token are in {server.data_dir / CREDENTIALS_FILE}")
-            print("Ctrl-C stops it.")
-            with contextlib.suppress(KeyboardInterrupt):
-                while server.running:
-                    time.sleep(1)
-    except BuildError as e:
-        print(f"error: {e}", file=sys.stderr)
-        if e.hint:
-            print(f"hint: {e.hint}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -54,3 +54,22 @@ def test_missing_pyproject_is_a_clear_error(cli, tmp_path: Path) -> None:
     result = cli.invoke(app, ["check", "--root", str(tmp_path)])
     assert result.exit_code == 1
     assert "pyproject.toml not found" in result.stderr and "hint:" in result.stderr
+
+
+def test_gold_check_resolves_every_spec_without_a_server(cli, corpus: Path) -> None:
+    result = cli.invoke(app, ["gold", "--check", "--root", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "000_ba2a176cc4aaac8d: 67 entity mentions, 16 attributions, all checks pass" in result.stdout
+
+
+def test_gold_spec_that_no_longer_fits_the_text_fails(cli, corpus: Path) -> None:
+    apply_edits(corpus, [{"file": "text/003_def7398b55f8b37b.txt", "replace_text": ["কিম", "কিমের"]}])
+    result = cli.invoke(app, ["gold", "--check", "--root", str(corpus)])
+    assert result.exit_code == 1
+    assert "003_def7398b55f8b37b" in result.stderr and "hint:" in result.stderr
+
+
+@pytest.mark.parametrize("command", [c.name or c.callback.__name__ for c in app.registered_commands])
+def test_every_command_is_documented_in_readme(command: str) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"builder {command}" in readme

@@ -170,7 +170,7 @@ def test_committed_export_is_the_resolved_spec(cfg, doc_id):
     doc = load_doc(cfg, doc_id)
     task = committed_export(cfg, doc_id)
     assert task["data"] == doc.task_data
-    assert task["annotations"][0]["result"] == doc.items, "re-run `python -m builder.gold` after editing a spec"
+    assert task["annotations"][0]["result"] == doc.items, "re-run `builder gold` after editing a spec"
 
 
 # --- real server ------------------------------------------------------------------------------------------------
