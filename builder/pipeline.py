@@ -10,8 +10,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from builder import schema, tokens
 from builder.clean import clean_source
 from builder.config import BuildConfig
@@ -91,14 +89,13 @@ def validate_rows(out: Outcome) -> list[Problem]:
     tasks = {d.source.doc_id: d.task for d in out.documents}
     problems = []
     for config, by_split in out.rows.items():
-        validator = Draft202012Validator(schema.json_schema(config, out.scheme))
+        validator = schema.RowValidator(config, out.scheme)
         for rows in by_split.values():
             for row in rows:
-                for err in validator.iter_errors(schema.to_jsonable(row)):
+                for pointer, message in validator.errors(row):
                     task = tasks[row["doc_id"]]
                     problems.append(Problem(
-                        "output-schema-violation", task.file, f"{config} row {row.get('id', row['doc_id'])}",
-                        "/" + "/".join(map(str, err.absolute_path)), err.message,
+                        "output-schema-violation", task.file, f"{config} row {row.get('id', row['doc_id'])}", pointer, message,
                         "the annotation produced a value the dataset schema cannot hold; fix the annotation or the schema",
                     ))
     return problems

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from typing import Any, Union
 
 import datasets
+import fastjsonschema
+import jsonschema
 
 from builder.scheme import Scheme
 
@@ -263,10 +265,10 @@ def _names(label: Label, scheme: Scheme) -> tuple[str, ...]:
 
 
 def json_schema(config: str, scheme: Scheme) -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of one output row in its JSON form (see `to_jsonable`)."""
+    """JSON Schema (draft 7) of one output row in its JSON form (see `to_jsonable`)."""
     schema = _object_schema(fields(config), scheme)
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$schema": "http://json-schema.org/draft-07/schema#",  # draft 7: fastjsonschema compiles it
         "title": f"{config} row (schema version {SCHEMA_VERSION})",
         **schema,
     }
@@ -308,6 +310,25 @@ def _spec_schema(spec: Spec, scheme: Scheme) -> dict[str, Any]:
     if spec.enum:
         schema["enum"] = list(spec.enum)
     return schema
+
+
+class RowValidator:
+    """Checks output rows of one config: a compiled validator for speed, jsonschema to explain failures."""
+
+    def __init__(self, config: str, scheme: Scheme) -> None:
+        spec = json_schema(config, scheme)
+        self._fast = fastjsonschema.compile(spec)
+        self._explain = jsonschema.Draft7Validator(spec)
+
+    def errors(self, row: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(JSON pointer, message) for each violation of the row; [] when it is valid."""
+        data = to_jsonable(row)
+        try:
+            self._fast(data)
+            return []
+        except fastjsonschema.JsonSchemaException:
+            found = sorted(self._explain.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+            return [("/" + "/".join(map(str, e.absolute_path)), e.message) for e in found] or [("/", "row does not match the schema")]
 
 
 def to_jsonable(value: Any) -> Any:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -214,7 +213,7 @@ class _ConfigWriter:
         self.root, self.config = root, config
         self.features = schema.features(config, scheme)
         self.arrow_schema = self.features.arrow_schema
-        self.validator = jsonschema.Draft202012Validator(schema.json_schema(config, scheme))
+        self.validator = schema.RowValidator(config, scheme)
         self.rows: dict[str, int] = {}
         self.num_bytes: dict[str, int] = {}
         self.files: dict[str, str] = {}
@@ -264,14 +263,12 @@ class _ConfigWriter:
         return record_batch.nbytes
 
     def _check(self, row: dict, split: str, n: int) -> None:
-        data = schema.to_jsonable(row)
-        if self.validator.is_valid(data):
+        errors = self.validator.errors(row)
+        if not errors:
             return
-        # Explaining is slow, so only done for the row that fails.
-        error = jsonschema.exceptions.best_match(self.validator.iter_errors(data))
-        pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+        pointer, message = errors[0]
         doc = f" (doc_id={row.get('doc_id')})" if isinstance(row, Mapping) and "doc_id" in row else ""
         raise InvalidRow(
-            f"{self.config}/{split} row {n}{doc}: at {pointer}: {error.message}",
+            f"{self.config}/{split} row {n}{doc}: at {pointer}: {message}",
             "the stage that derives output rows produced a row outside builder/schema.py; fix it there",
         )
