@@ -22,6 +22,9 @@ class BuildConfig:
     split_salt: str = "bn-news-v1"
     split_ratios: dict[str, int] = field(default_factory=lambda: {"train": 80, "validation": 10, "test": 10})
     license: str = "cc-by-nc-4.0"
+    # Label Studio users (e-mail or numeric id as exported) whose annotation is taken as gold when
+    # no annotation is flagged ground truth: see builder.adjudicate.
+    reviewers: list[str] = field(default_factory=list)
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from builder import tokens
+from builder.adjudicate import Adjudication
 from builder.annotation import Attribution, Gold
 from builder.export import Task
 from builder.records import Cleaned, Problem, Source
@@ -29,6 +30,8 @@ class Document:
     task: Task
     gold: Gold
     split: str
+    adjudication: Adjudication
+    annotations: tuple[Gold, ...]  # every non-cancelled annotation, parsed
 
 
 def gid(doc_id: str, region_id: str) -> str:
@@ -88,9 +91,26 @@ def chain_of(a: Attribution, parents, provenance: tuple[str, ...]) -> list[str]:
     return deduped
 
 
+def layers(doc_id: str, gold: Gold, outlet: str, scheme: Scheme, prefix: str = "") -> dict[str, Any]:
+    """Entities, attributions and stances of one annotation as nested rows; ids get `prefix`."""
+    parents = nesting(gold.attributions)
+    key = f"{doc_id}:{prefix}" if prefix else doc_id
+    return {
+        "entities": [
+            {"id": gid(key, e.id), "start": e.start, "end": e.end, "text": e.text, "label": e.label, "entity_id": scheme.link(e.text)}
+            for e in gold.entities
+        ],
+        "attributions": [_attribution_fields(key, a, parents, scheme) for a in gold.attributions],
+        "stances": [
+            {"holder_id": a.source_id or UNNAMED, "target": t, "label": lab, "attribution_id": gid(key, a.content.id)}
+            for a in gold.attributions for t, lab in a.stances
+        ] + [{"holder_id": outlet, "target": t, "label": lab, "attribution_id": None} for t, lab in gold.doc_stances],
+    }
+
+
 def document_row(doc: Document, scheme: Scheme) -> dict[str, Any]:
     c, g, doc_id = doc.cleaned, doc.gold, doc.source.doc_id
-    parents = nesting(g.attributions)
+    sources = doc.adjudication.sources
     return {
         "doc_id": doc_id,
         "outlet": doc.source.outlet,
@@ -105,20 +125,32 @@ def document_row(doc: Document, scheme: Scheme) -> dict[str, Any]:
         "provenance": list(g.provenance),
         "text": doc.text,
         "text_sha256": hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
-        "entities": [
-            {"id": gid(doc_id, e.id), "start": e.start, "end": e.end, "text": e.text, "label": e.label, "entity_id": scheme.link(e.text)}
-            for e in g.entities
-        ],
-        "attributions": [_attribution_fields(doc_id, a, parents, scheme) for a in g.attributions],
-        "stances": [
-            {"holder_id": a.source_id or UNNAMED, "target": t, "label": lab, "attribution_id": gid(doc_id, a.content.id)}
-            for a in g.attributions for t, lab in a.stances
-        ] + [{"holder_id": doc.source.outlet, "target": t, "label": lab, "attribution_id": None} for t, lab in g.doc_stances],
-        "annotation_id": g.annotation.id,
-        "annotator": pseudonym(g.annotation.annotator),
-        "annotated_at": _utc(g.annotation.updated_at or g.annotation.created_at),
-        "lead_time": g.annotation.lead_time,
+        **layers(doc_id, g, doc.source.outlet, scheme),
+        "gold_policy": doc.adjudication.policy,
+        "annotation_ids": sorted(a.id for a in sources),
+        "annotators": sorted({pseudonym(a.annotator) for a in sources}),
     }
+
+
+def annotation_rows(doc: Document, scheme: Scheme) -> Iterator[dict[str, Any]]:
+    """One row per non-cancelled annotation, so disagreement between annotators can be studied."""
+    doc_id = doc.source.doc_id
+    in_gold = {a.id for a in doc.adjudication.sources}
+    for g in doc.annotations:
+        a = g.annotation
+        prefix = f"annotation-{a.id}"
+        yield {
+            "id": f"{doc_id}:{prefix}",
+            "doc_id": doc_id,
+            "annotation_id": a.id,
+            "annotator": pseudonym(a.annotator),
+            "annotated_at": _utc(a.updated_at or a.created_at),
+            "lead_time": a.lead_time,
+            "ground_truth": a.ground_truth,
+            "in_gold": a.id in in_gold,
+            **layers(doc_id, g, doc.source.outlet, scheme, prefix),
+            "provenance": list(g.provenance),
+        }
 
 
 def _attribution_fields(doc_id: str, a: Attribution, parents, scheme: Scheme) -> dict[str, Any]:

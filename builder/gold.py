@@ -246,6 +246,7 @@ def problems(doc: GoldDoc, scheme: Scheme) -> list[str]:
     alignment), then the gold-only rules of `gold_rules`.
     """
     from builder import tokens  # spaCy: imported only when checking
+    from builder.adjudicate import Adjudication
     from builder.annotation import parse_annotation
     from builder.derive import Document, ner_rows
     from builder.export import Annotation, Task
@@ -257,7 +258,8 @@ def problems(doc: GoldDoc, scheme: Scheme) -> list[str]:
     gold, found = parse_annotation(task, ann, doc.text, scheme)
     if gold is not None:
         source = Source(doc.doc_id, doc.outlet, None, "text", "", None, "", None)
-        document = Document(source, Cleaned(doc.doc_id, doc.text), doc.text, task, gold, "train")
+        document = Document(source, Cleaned(doc.doc_id, doc.text), doc.text, task, gold, "train",
+                            Adjudication(ann, "single", (ann,)), (gold,))
         found += ner_rows(document, scheme, tokens.sentences(doc.text))[1]
     return [p.render() for p in found] + [f"{where}: {m}" for m in gold_rules(doc.items)]
 

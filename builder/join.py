@@ -1,34 +1,38 @@
 """Sources + cleaned texts + export tasks → joined Documents, by doc_id. Refuses orphans.
 
-Gold policy (documented in the card): cancelled annotations are dropped; among the rest an
-annotation flagged ground_truth wins, else the most recently updated one. Every non-cancelled
-annotation is still validated, so a broken second opinion is reported, not hidden.
+The gold policy lives in builder.adjudicate. Every non-cancelled annotation is validated and
+kept (the `annotations` config), so a broken second opinion is reported, not hidden.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from builder.adjudicate import Adjudication, adjudicate
 from builder.annotation import Gold, parse_annotation
-from builder.export import Annotation, Task
+from builder.export import Task
 from builder.records import Cleaned, Problem, Source
 from builder.scheme import Scheme
 
-GOLD_POLICY = "drop cancelled; ground_truth first, else most recently updated"
+
+@dataclass(frozen=True, slots=True)
+class Joined1:
+    """One document with everything the derive stage needs."""
+
+    source: Source
+    cleaned: Cleaned
+    text: str
+    task: Task
+    gold: Gold
+    adjudication: Adjudication
+    annotations: tuple[Gold, ...]  # every non-cancelled annotation, parsed, in id order
 
 
 @dataclass(slots=True)
 class Joined:
-    pairs: list[tuple[Source, Cleaned, str, Task, Gold]] = field(default_factory=list)
+    pairs: list[Joined1] = field(default_factory=list)
     unannotated: list[str] = field(default_factory=list)  # doc_ids without a usable annotation
     problems: list[Problem] = field(default_factory=list)
-
-
-def choose(annotations: tuple[Annotation, ...]) -> Annotation | None:
-    live = [a for a in annotations if not a.was_cancelled]
-    if not live:
-        return None
-    return max(live, key=lambda a: (a.ground_truth, a.updated_at or a.created_at or "", a.id))
 
 
 def join(
@@ -37,6 +41,7 @@ def join(
     tasks: list[Task],
     scheme: Scheme,
     registry_file: str,
+    reviewers: tuple[str, ...] = (),
 ) -> Joined:
     """`cleaned` maps doc_id → (cleaner output, committed text); tasks come from every export file."""
     out = Joined()
@@ -70,21 +75,32 @@ def join(
                 "the task was created from another version of the cleaned text; re-push the document and re-export",
             ))
             continue
-        golds: list[Gold] = []
-        chosen = choose(task.annotations)
-        for ann in task.annotations:
+        parsed: list[Gold] = []
+        for ann in sorted(task.annotations, key=lambda a: a.id):
             if ann.was_cancelled:
                 continue
             gold, found = parse_annotation(task, ann, text, scheme)
             out.problems += found
-            if gold is not None and ann is chosen:
-                golds.append(gold)
-        if chosen is None:
+            if gold is not None:
+                parsed.append(gold)
+        verdict = adjudicate(task.annotations, reviewers)
+        if verdict is None:
             out.unannotated.append(task.doc_id)
             continue
-        if not golds:
-            continue
-        gold = golds[0]
+        if len(parsed) != sum(1 for a in task.annotations if not a.was_cancelled):
+            continue  # a broken annotation was reported above; its document waits for the fix
+        if verdict.policy == "majority":
+            gold, found = parse_annotation(task, verdict.gold, text, scheme)
+            if gold is None:
+                ids = ", ".join(str(a.id) for a in verdict.sources)
+                out.problems.append(Problem(
+                    "merge-inconsistent", task.file, task.record, f"{task.pointer}/annotations",
+                    f"the majority merge of annotations {ids} is not a valid annotation: {found[0].code}: {found[0].message}",
+                    "the annotators disagree on linked regions; adjudicate in Label Studio (mark one annotation ground truth) and pull again",
+                ))
+                continue
+        else:
+            gold = next(g for g in parsed if g.annotation.id == verdict.gold.id)
         if source.outlet not in scheme.registry:
             out.problems.append(Problem(
                 "unknown-registry-id", "raw/sources.csv", f"doc_id={source.doc_id}", "outlet",
@@ -98,7 +114,7 @@ def join(
                 "the chain starts with the publishing outlet, e.g. 'BSS > AFP > KCNA'",
             ))
             continue
-        out.pairs.append((source, clean, text, task, gold))
+        out.pairs.append(Joined1(source, clean, text, task, gold, verdict, tuple(parsed)))
     for doc_id in sorted(set(cleaned) - set(seen)):
         out.unannotated.append(doc_id)
     out.unannotated.sort()

@@ -13,7 +13,7 @@ from typing import Any
 from builder import schema, tokens
 from builder.clean import clean_source
 from builder.config import BuildConfig
-from builder.derive import Document, attribution_rows, document_row, ner_rows, stance_rows
+from builder.derive import Document, annotation_rows, attribution_rows, document_row, ner_rows, stance_rows
 from builder.errors import InvalidCorpus
 from builder.export import iter_exports
 from builder.join import join
@@ -23,7 +23,7 @@ from builder.sources import read_sources
 from builder.split import assign_split, split_order
 from builder.textfiles import compare, read_text
 
-CONFIGS = ("documents", "ner", "attribution", "stance")
+CONFIGS = schema.CONFIGS
 
 
 @dataclass(slots=True)
@@ -64,12 +64,12 @@ def check(cfg: BuildConfig) -> Outcome:
         if not drift:
             cleaned[source.doc_id] = (clean, read_text(text_dir, source.doc_id))
 
-    joined = join({s.doc_id: s for s in sources}, cleaned, tasks, scheme, cfg.registry)
+    joined = join({s.doc_id: s for s in sources}, cleaned, tasks, scheme, cfg.registry, tuple(cfg.reviewers))
     out.problems += joined.problems
     out.unannotated = joined.unannotated
-    for source, clean, text, task, gold in sorted(joined.pairs, key=lambda p: p[0].doc_id):
-        split = assign_split(source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=source.split)
-        out.documents.append(Document(source, clean, text, task, gold, split))
+    for j in sorted(joined.pairs, key=lambda j: j.source.doc_id):
+        split = assign_split(j.source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=j.source.split)
+        out.documents.append(Document(j.source, j.cleaned, j.text, j.task, j.gold, split, j.adjudication, j.annotations))
 
     out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
     for doc, sentences in zip(out.documents, tokens.sentences_many(d.text for d in out.documents)):
@@ -80,6 +80,7 @@ def check(cfg: BuildConfig) -> Outcome:
         out.problems += found
         rows["attribution"][doc.split] += attribution_rows(doc, scheme)
         rows["stance"][doc.split] += stance_rows(doc, scheme)
+        rows["annotations"][doc.split] += annotation_rows(doc, scheme)
     out.problems += validate_rows(out)
     return out
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from builder.card import CardInputs
 from builder.config import BuildConfig
-from builder.join import GOLD_POLICY
+from builder.adjudicate import POLICY
 from builder.pipeline import Outcome
 from builder.write import Manifest, write_dataset
 
@@ -32,7 +32,7 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
         input_fingerprints=fingerprints(cfg),
         settings={
             "split": f"sha256(salt + doc_id) into {ratios} (salt {cfg.split_salt!r}); an explicit split in raw/sources.csv wins",
-            "gold policy": GOLD_POLICY,
+            "gold policy": POLICY,
             "documents not yet annotated (left out)": str(len(outcome.unannotated)),
         },
         problems={},

@@ -19,7 +19,7 @@ import jsonschema
 from builder.scheme import Scheme
 
 SCHEMA_VERSION = "1"
-CONFIGS = ("documents", "ner", "attribution", "stance")
+CONFIGS = ("documents", "ner", "attribution", "stance", "annotations")
 DEFAULT_CONFIG = "documents"
 SPLITS = ("train", "validation", "test")  # in this order everywhere: files, YAML, card
 
@@ -111,29 +111,7 @@ def _attribution_fields(span_scope: str) -> tuple[Field, ...]:
     )
 
 
-_DOCUMENTS = (
-    Field("doc_id", STRING, "Stable document id (capture file stem); joins all four configs."),
-    Field("outlet", STRING, "Registry id of the outlet that published the page (e.g. `BSS`)."),
-    Field("url", STRING, "URL of the captured page; null when the capture did not record one.", nullable=True),
-    Field("capture_kind", Scalar("string", enum=("text", "html")), "How the page was captured: `text` (page text as copied) or `html` (saved page)."),
-    Field("title", STRING, "Headline as printed on the page; null when none was found.", nullable=True),
-    Field(
-        "published_at",
-        Scalar("timestamp[us, tz=Asia/Dhaka]"),
-        "Publication time printed on the page, timezone-aware in Asia/Dhaka time (UTC+06:00); null when the page shows none.",
-        nullable=True,
-    ),
-    Field("byline", STRING, "Author or desk line as printed (e.g. `আন্তর্জাতিক ডেস্ক`); null when absent.", nullable=True),
-    Field("dateline", STRING, "Dateline as printed at the start of the story (place, date, agency); null when absent.", nullable=True),
-    Field("credit", STRING, "Credit line removed from the text (e.g. `আমারসংবাদ/টিএইচ`); null when absent.", nullable=True),
-    Field("source_line", STRING, "Source named in a `সূত্র:` line of the story, as printed; null when absent.", nullable=True),
-    Field(
-        "provenance",
-        ListOf(STRING),
-        "Annotated provenance chain as registry ids: outlet, then credited agencies, then the original source; [] when none was annotated.",
-    ),
-    Field("text", STRING, "Cleaned story text in Unicode NFC; every offset in this dataset counts code points in this string."),
-    Field("text_sha256", STRING, "SHA-256 (lowercase hex) of `text` encoded as UTF-8, to check that offsets still fit the text."),
+_ANNOTATION_LAYERS = (
     Field(
         "entities",
         ListOf(
@@ -176,10 +154,40 @@ _DOCUMENTS = (
         ),
         "Stance judgements made in this document; [] when none.",
     ),
-    Field("annotation_id", Scalar("int64"), "Label Studio annotation id the annotations come from, for tracing back to the export."),
-    Field("annotator", STRING, "Pseudonymous id of the Label Studio user whose annotation is the gold ('annotator-' + 10 hex digits of the sha256 of their user id or e-mail); stable across releases, never the e-mail itself."),
-    Field("annotated_at", Scalar("timestamp[us, tz=UTC]"), "When the annotation was last updated in Label Studio, timezone-aware in UTC."),
-    Field("lead_time", Scalar("float64"), "Seconds the annotator spent on the task, as recorded by Label Studio; null when not recorded.", nullable=True),
+)
+
+
+_DOCUMENTS = (
+    Field("doc_id", STRING, "Stable document id (capture file stem); joins all configs."),
+    Field("outlet", STRING, "Registry id of the outlet that published the page (e.g. `BSS`)."),
+    Field("url", STRING, "URL of the captured page; null when the capture did not record one.", nullable=True),
+    Field("capture_kind", Scalar("string", enum=("text", "html")), "How the page was captured: `text` (page text as copied) or `html` (saved page)."),
+    Field("title", STRING, "Headline as printed on the page; null when none was found.", nullable=True),
+    Field(
+        "published_at",
+        Scalar("timestamp[us, tz=Asia/Dhaka]"),
+        "Publication time printed on the page, timezone-aware in Asia/Dhaka time (UTC+06:00); null when the page shows none.",
+        nullable=True,
+    ),
+    Field("byline", STRING, "Author or desk line as printed (e.g. `আন্তর্জাতিক ডেস্ক`); null when absent.", nullable=True),
+    Field("dateline", STRING, "Dateline as printed at the start of the story (place, date, agency); null when absent.", nullable=True),
+    Field("credit", STRING, "Credit line removed from the text (e.g. `আমারসংবাদ/টিএইচ`); null when absent.", nullable=True),
+    Field("source_line", STRING, "Source named in a `সূত্র:` line of the story, as printed; null when absent.", nullable=True),
+    Field(
+        "provenance",
+        ListOf(STRING),
+        "Annotated provenance chain as registry ids: outlet, then credited agencies, then the original source; [] when none was annotated.",
+    ),
+    Field("text", STRING, "Cleaned story text in Unicode NFC; every offset in this dataset counts code points in this string."),
+    Field("text_sha256", STRING, "SHA-256 (lowercase hex) of `text` encoded as UTF-8, to check that offsets still fit the text."),
+    *_ANNOTATION_LAYERS,
+    Field(
+        "gold_policy",
+        Scalar("string", enum=("ground_truth", "reviewer", "single", "majority")),
+        "How the gold was chosen among the document's annotations: a ground-truth annotation, a reviewer's, the only one, or a majority merge of several (see the card).",
+    ),
+    Field("annotation_ids", ListOf(Scalar("int64")), "Label Studio ids of the annotations the gold comes from (several for a majority merge)."),
+    Field("annotators", ListOf(STRING), "Pseudonymous ids of the annotators of those annotations (see the `annotations` config)."),
 )
 
 _NER = (
@@ -222,11 +230,29 @@ _STANCE = (
     Field("attribution_id", STRING, "Attribution whose CONTENT is `text` (see the attribution config); null for document-level rows.", nullable=True),
 )
 
+_ANNOTATIONS = (
+    Field("id", STRING, "Corpus-wide id of the annotation row, `<doc_id>:annotation-<annotation_id>`."),
+    Field("doc_id", STRING, "Document the annotation belongs to (documents config)."),
+    Field("annotation_id", Scalar("int64"), "Label Studio annotation id, for tracing back to the export."),
+    Field(
+        "annotator",
+        STRING,
+        "Pseudonymous annotator id ('annotator-' + 10 hex digits of the sha256 of the Label Studio user id or e-mail); stable across releases, never the e-mail itself.",
+    ),
+    Field("annotated_at", Scalar("timestamp[us, tz=UTC]"), "When the annotation was last updated in Label Studio (UTC); null when the export has no time.", nullable=True),
+    Field("lead_time", Scalar("float64"), "Seconds the annotator spent on the task, as recorded by Label Studio; null when not recorded.", nullable=True),
+    Field("ground_truth", Scalar("bool"), "Whether the annotation is flagged as ground truth in Label Studio."),
+    Field("in_gold", Scalar("bool"), "Whether the documents config's gold was taken from (or merged from) this annotation."),
+    *_ANNOTATION_LAYERS,
+    Field("provenance", ListOf(STRING), "This annotator's provenance chain (registry ids, outlet first)."),
+)
+
 FIELDS: dict[str, tuple[Field, ...]] = {
     "documents": _DOCUMENTS,
     "ner": _NER,
     "attribution": _ATTRIBUTION,
     "stance": _STANCE,
+    "annotations": _ANNOTATIONS,
 }
 
 
@@ -306,6 +332,8 @@ def _spec_schema(spec: Spec, scheme: Scheme) -> dict[str, Any]:
         return {"type": "integer", "minimum": low if spec.minimum is None else spec.minimum, "maximum": high}
     if spec.dtype.startswith("float"):
         return {"type": "number"}
+    if spec.dtype == "bool":
+        return {"type": "boolean"}
     schema: dict[str, Any] = {"type": "string"}
     if spec.enum:
         schema["enum"] = list(spec.enum)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before datasets is imported anywhere in this process
@@ -52,8 +51,7 @@ def _rows(doc_id: str) -> dict[str, dict]:
             "entities": [{"id": f"{doc_id}:e1", **_span("পুতিন"), "label": "PER", "entity_id": "Vladimir Putin"}],
             "attributions": [attribution],
             "stances": [],
-            "annotation_id": 1, "annotator": "1",
-            "annotated_at": datetime(2025, 9, 1, tzinfo=timezone.utc), "lead_time": 3.0,
+            "gold_policy": "single", "annotation_ids": [1], "annotators": ["annotator-0000000001"],
         },
         "ner": {
             "id": f"{doc_id}:s0000", "doc_id": doc_id, "sentence_index": 0, "start": 0, "end": 5,

@@ -36,7 +36,7 @@ TEXT = "রাশিয়ার প্রেসিডেন্ট ভ্লা�
 def good_rows() -> dict[str, dict]:
     """One valid row per config, as the deriving stage produces them."""
     putin, cue, content = span(TEXT, "ভ্লাদিমির পুতিন"), span(TEXT, "বলেছেন"), span(TEXT, "‘সহযোগিতা বাড়বে।’")
-    return {
+    rows = {
         "documents": {
             "doc_id": "d1",
             "outlet": "BSS",
@@ -66,10 +66,9 @@ def good_rows() -> dict[str, dict]:
                 }
             ],
             "stances": [{"holder_id": "Vladimir Putin", "target": "North Korea", "label": "FAVOR", "attribution_id": "d1:a1"}],
-            "annotation_id": 7,
-            "annotator": "1",
-            "annotated_at": datetime(2025, 9, 1, 8, 0, tzinfo=timezone.utc),
-            "lead_time": 12.5,
+            "gold_policy": "majority",
+            "annotation_ids": [7, 8],
+            "annotators": ["annotator-0000000001", "annotator-0000000002"],
         },
         "ner": {
             "id": "d1:s0000",
@@ -108,6 +107,19 @@ def good_rows() -> dict[str, dict]:
             "attribution_id": None,
         },
     }
+    rows["annotations"] = annotation_row(rows["documents"])
+    return rows
+
+
+def annotation_row(doc: dict) -> dict:
+    """A per-annotator row: the gold layers of the documents row plus who made them."""
+    return {
+        "id": "d1:annotation-7", "doc_id": "d1", "annotation_id": 7, "annotator": "annotator-0000000001",
+        "annotated_at": datetime(2025, 9, 1, 8, 0, tzinfo=timezone.utc), "lead_time": 12.5,
+        "ground_truth": False, "in_gold": True,
+        "entities": doc["entities"], "attributions": doc["attributions"], "stances": doc["stances"],
+        "provenance": ["BSS"],
+    }
 
 
 @pytest.mark.parametrize("config", schema.CONFIGS)
@@ -121,12 +133,15 @@ def test_features_round_trip_through_readme_yaml(config: str, scheme: Scheme) ->
 
 
 def test_configs_and_field_order() -> None:
-    assert schema.CONFIGS == ("documents", "ner", "attribution", "stance")
+    assert schema.CONFIGS == ("documents", "ner", "attribution", "stance", "annotations")
     assert schema.DEFAULT_CONFIG == "documents"
     assert [f.name for f in schema.fields("ner")] == [
         "id", "doc_id", "sentence_index", "start", "end", "tokens", "token_starts", "ner_tags"
     ]
-    assert [f.name for f in schema.fields("documents")][-4:] == ["annotation_id", "annotator", "annotated_at", "lead_time"]
+    assert [f.name for f in schema.fields("documents")][-3:] == ["gold_policy", "annotation_ids", "annotators"]
+    assert [f.name for f in schema.fields("annotations")][:8] == [
+        "id", "doc_id", "annotation_id", "annotator", "annotated_at", "lead_time", "ground_truth", "in_gold"
+    ]
     assert all(f.description.strip() for config in schema.CONFIGS for f in schema.fields(config))
 
 
@@ -140,8 +155,11 @@ def test_features_types(scheme: Scheme) -> None:
     assert docs["attributions"].feature["cue"] == {"start": datasets.Value("int32"), "end": datasets.Value("int32"), "text": datasets.Value("string")}
     assert docs["stances"].feature["label"].names == list(scheme.stance_labels)
     assert docs["published_at"] == datasets.Value("timestamp[us, tz=Asia/Dhaka]")
-    assert docs["annotated_at"] == datasets.Value("timestamp[us, tz=UTC]")
-    assert docs["annotation_id"] == datasets.Value("int64")
+    assert docs["annotation_ids"] == datasets.List(datasets.Value("int64"))
+    anns = schema.features("annotations", scheme)
+    assert anns["annotated_at"] == datasets.Value("timestamp[us, tz=UTC]")
+    assert anns["in_gold"] == datasets.Value("bool")
+    assert anns["entities"] == docs["entities"]
     ner = schema.features("ner", scheme)
     assert ner["ner_tags"].feature.names == list(scheme.bio_tags)
     assert ner["token_starts"] == datasets.List(datasets.Value("int32"))
@@ -195,7 +213,7 @@ def test_json_schema_rejects(case: str, scheme: Scheme) -> None:
 
 def test_nullable_fields_take_null(scheme: Scheme) -> None:
     row = good_rows()["documents"]
-    row.update(published_at=None, lead_time=None, url=None)
+    row.update(published_at=None, url=None)
     row["attributions"][0].update(source=None, source_id=None)
     row["entities"][0]["entity_id"] = None
     assert _errors("documents", scheme, row) == []
@@ -203,7 +221,7 @@ def test_nullable_fields_take_null(scheme: Scheme) -> None:
 
 def test_field_table_lists_every_field(scheme: Scheme) -> None:
     table = schema.field_table("documents", scheme)
-    for path in ("`doc_id`", "`entities[].label`", "`attributions[].source`", "`stances[].attribution_id`", "`lead_time`"):
+    for path in ("`doc_id`", "`entities[].label`", "`attributions[].source`", "`stances[].attribution_id`", "`gold_policy`"):
         assert path in table
     assert "ClassLabel(PER, ORG, GPE, LOC, NORP, EVENT)" in table
     assert "`span` = struct{start: int32, end: int32, text: string}" in table

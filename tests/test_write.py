@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -96,10 +96,9 @@ def document(doc_id: str, outlet: str, published: datetime | None) -> dict:
             {"holder_id": "Vladimir Putin", "target": "North Korea", "label": "FAVOR", "attribution_id": f"{doc_id}:a1"},
             {"holder_id": outlet, "target": "Russia", "label": "NONE", "attribution_id": None},
         ],
-        "annotation_id": 100 + int(doc_id[-1]),
-        "annotator": "1",
-        "annotated_at": datetime(2025, 9, 1, 8, 30, tzinfo=timezone.utc),
-        "lead_time": None,
+        "gold_policy": "ground_truth",
+        "annotation_ids": [100 + int(doc_id[-1])],
+        "annotators": ["annotator-0000000001"],
     }
 
 
@@ -147,6 +146,20 @@ def synthetic() -> dict[str, dict[str, list[dict]]]:
         "ner": {"train": [ner_row("doc1", 0), ner_row("doc1", 1), ner_row("doc2", 0)], "validation": [], "test": [ner_row("doc3", 0)]},
         "attribution": {"train": [attribution_row("doc1"), attribution_row("doc2")], "test": [attribution_row("doc3")]},
         "stance": {"train": [stance_row("doc1")], "test": [stance_row("doc3")]},
+        "annotations": {
+            "train": [annotation_row(d) for d in train_docs],
+            "test": [annotation_row(d) for d in test_docs],
+        },
+    }
+
+
+def annotation_row(doc: dict) -> dict:
+    return {
+        "id": f"{doc['doc_id']}:annotation-1", "doc_id": doc["doc_id"], "annotation_id": 1,
+        "annotator": "annotator-0000000001", "annotated_at": None, "lead_time": None,
+        "ground_truth": True, "in_gold": True,
+        "entities": doc["entities"], "attributions": doc["attributions"], "stances": doc["stances"],
+        "provenance": doc["provenance"],
     }
 
 
@@ -178,7 +191,7 @@ def test_values_round_trip(tmp_path: Path, offline: Path, scheme: Scheme) -> Non
     assert published == datetime(2025, 8, 13, 13, 21, tzinfo=DHAKA)
     assert published.utcoffset().total_seconds() == 6 * 3600
     assert second["published_at"] is None
-    assert first["annotated_at"] == datetime(2025, 9, 1, 8, 30, tzinfo=timezone.utc)
+    assert first["annotation_ids"] == [100 + int(first["doc_id"][-1])]
     label = docs.features["entities"].feature["label"]
     assert [label.int2str(e["label"]) for e in first["entities"]] == ["GPE", "PER", "PER"]
     assert first["attributions"][0]["source"]["text"] == "ভ্লাদিমির পুতিন"
@@ -254,7 +267,7 @@ def test_config_without_rows_is_left_out(tmp_path: Path, offline: Path, scheme: 
     rows["stance"] = {"train": [], "test": []}
     folder = tmp_path / "dataset"
     manifest = write_dataset(folder, rows, scheme, card=card_inputs())
-    assert manifest.configs == ("documents", "ner", "attribution")
+    assert manifest.configs == ("documents", "ner", "attribution", "annotations")
     assert not (folder / "data" / "stance").exists()
     meta = read_front_matter(folder / "README.md")
     assert [c["config_name"] for c in meta["configs"]] == ["attribution", "documents", "ner"]
