@@ -22,13 +22,22 @@ from difflib import SequenceMatcher
 
 Run = tuple[int, int, int]  # old_start, new_start, length of an aligned stretch of equal text
 
+# Lost reasons: a short stable key (for code and tests) and what it means (for the report).
+REASONS = {
+    "text changed": "some of its characters were edited or deleted",
+    "split": "every character survives, but text was inserted inside it",
+    "deleted": "none of its characters is in the new text",
+    "ambiguous": "its text fits more than one place between the same unchanged neighbours",
+    "bad offsets": "its offsets are outside the old text or empty",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Reanchored:
     moved: list[tuple[str, int, int, int, int]]  # id, old_start, old_end, new_start, new_end
     unchanged: list[str]  # ids whose offsets and text are the same in the new text
-    lost: list[tuple[str, int, int, str, str]]  # id, old_start, old_end, old_text, reason
-    context: dict[int, str] = field(default_factory=dict, repr=False)  # index into lost → where it was / what is there now
+    lost: list[tuple[str, int, int, str, str]]  # id, old_start, old_end, old_text, reason (a key of REASONS)
+    context: dict[int, str] = field(default_factory=dict, repr=False)  # index into `lost` → old and new surroundings
 
     def report(self) -> str:
         """Human-readable summary: counts, shifts grouped by size, every lost span with context."""
@@ -38,7 +47,7 @@ class Reanchored:
         for delta, count in sorted(shifts.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {count} span{'s' if count != 1 else ''} moved by {delta:+d}")
         for k, (sid, s, e, text, reason) in enumerate(self.lost):
-            lines.append(f"  LOST {sid} [{s}:{e}] {text!r}: {reason}")
+            lines.append(f"  LOST {sid} [{s}:{e}] {text!r}: {reason} ({REASONS.get(reason, '')})")
             if k in self.context:
                 lines.append(f"       {self.context[k]}")
         return "\n".join(lines)
@@ -88,7 +97,7 @@ def reanchor(old: str, new: str, spans: Sequence[tuple[str, int, int]]) -> Reanc
     context: dict[int, str] = {}
     for sid, s, e in spans:
         if not 0 <= s < e <= len(old):
-            lost.append((sid, s, e, old[max(s, 0) : max(e, 0)], f"offsets outside the old text (length {len(old)}) or empty"))
+            lost.append((sid, s, e, old[max(s, 0) : max(e, 0)], "bad offsets"))
             continue
         text = old[s:e]
         placed, reason, window = _place(runs, olds, s, e, text, new)
@@ -114,25 +123,23 @@ def _place(runs: list[Run], olds: list[int], s: int, e: int, text: str, new: str
             votes[n - o] += overlap
         i += 1
     lo, hi = _window(runs, olds, s, e, len(new))
-    if not votes:
-        return None, "deleted (none of its characters is in the new text)", (lo, hi)
-    ranked = votes.most_common()
-    verified = [(d, v) for d, v in ranked if lo <= s + d and e + d <= hi and new[s + d : e + d] == text]
+    verified = [(d, v) for d, v in votes.most_common() if lo <= s + d and e + d <= hi and new[s + d : e + d] == text]
     if verified:
         if len(verified) > 1 and verified[0][1] == verified[1][1]:
-            return None, "ambiguous (the alignment supports two places equally)", (lo, hi)
+            return None, "ambiguous", (lo, hi)
         return s + verified[0][0], "", (lo, hi)
-    # The matcher may split an unchanged span when text is inserted right next to it and repeats
-    # its edge ("ab" + inserted "b"). Its characters survive between the same anchors, so one exact
-    # occurrence between them is the span; none or several → lost.
-    if sum(votes.values()) == e - s:
-        hits = _occurrences(new, text, lo, hi)
-        if len(hits) == 1:
-            return hits[0], "", (lo, hi)
-        if len(hits) > 1:
-            return None, "ambiguous (its text occurs more than once where it was)", (lo, hi)
-        return None, "split (text was inserted inside it)", (lo, hi)
-    return None, "text changed", (lo, hi)
+    # The greedy matcher can pair an unchanged span's characters with inserted text next to it
+    # that repeats them ("ab" + inserted "b"), splitting or even unmatching the span. Its exact
+    # text between the same two aligned neighbours is still the span: one occurrence there moves
+    # it, several are ambiguous. Nothing outside the neighbours is ever searched.
+    hits = _occurrences(new, text, lo, hi)
+    if len(hits) == 1:
+        return hits[0], "", (lo, hi)
+    if hits:
+        return None, "ambiguous", (lo, hi)
+    if not votes:
+        return None, "deleted", (lo, hi)
+    return None, "split" if sum(votes.values()) == e - s else "text changed", (lo, hi)
 
 
 def _window(runs: list[Run], olds: list[int], s: int, e: int, n_new: int) -> tuple[int, int]:

@@ -270,7 +270,7 @@ def test_config_without_rows_is_left_out(tmp_path: Path, offline: Path, scheme: 
     assert manifest.configs == ("documents", "ner", "attribution", "annotations")
     assert not (folder / "data" / "stance").exists()
     meta = read_front_matter(folder / "README.md")
-    assert [c["config_name"] for c in meta["configs"]] == ["attribution", "documents", "ner"]
+    assert [c["config_name"] for c in meta["configs"]] == ["annotations", "attribution", "documents", "ner"]
     assert "`stance`: no rows in any split" in (folder / "README.md").read_text(encoding="utf-8")
     assert datasets.load_dataset(str(folder), "ner", cache_dir=str(offline))["train"].num_rows == 3
 
