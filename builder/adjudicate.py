@@ -76,12 +76,22 @@ def _value_key(value: dict[str, Any]) -> str:
 
 
 def _signatures(result: Sequence[dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
-    """Annotator-independent key of every item (region ids differ between annotators)."""
-    regions = {i["id"]: _region_key(i) for i in result if i["type"] == "labels"}
+    """Annotator-independent key of every item (region ids differ between annotators).
+
+    Two regions may share control, label and offsets (sibling attributions on one CONTENT span);
+    they are told apart by their order of appearance.
+    """
+    regions: dict[str, tuple] = {}
+    seen: Counter[tuple] = Counter()
+    for item in result:
+        if item["type"] == "labels":
+            base = _region_key(item)
+            regions[item["id"]] = (*base, seen[base])
+            seen[base] += 1
     out: dict[tuple, dict[str, Any]] = {}
     for item in result:
         if item["type"] == "labels":
-            key = _region_key(item)
+            key = regions[item["id"]]
         elif item["type"] == "relation":
             key = ("relation", item["labels"][0], regions.get(item["from_id"]), regions.get(item["to_id"]))
         elif item["id"] in regions:  # per-region answer

@@ -179,19 +179,10 @@ def repair(text: str, start: int, end: int, claimed: str | None, *, prefer: str 
         order.remove(prefer)
         order.insert(0, prefer)
     omap = omap if omap is not None and omap.text is text else offset_map(text)
-    tried: set[_Reading] = {(False, "keep")}
+    tried: set[_Reading] = set()
     for how in order:
-        if how == "exact":
-            if 0 <= start < end <= n:
-                found = text[start:end]
-                if found == claimed:
-                    return Repair(start, end, "exact")
-                # LS writes a literal backslash-n for spans across a line break; CR may be dropped too
-                if "\\" in claimed and _lf(found) == _lf(_unescape(claimed)):
-                    return Repair(start, end, "backslash-n")
-            continue
-        for reading in _READINGS[how]:
-            # On this text the reading may count like a simpler one (no emoji → utf16 is a no-op);
+        for reading in _READINGS.get(how, ((False, "keep"),)):
+            # On this text a reading may count like a simpler one (no emoji → utf16 is a no-op);
             # name it by what it really does, and skip it when that was tried already.
             reading = omap.effective(reading)
             if reading in tried:
@@ -200,8 +191,26 @@ def repair(text: str, start: int, end: int, claimed: str | None, *, prefer: str 
             s, e = omap.to_cp(start, reading), omap.to_cp(end, reading)
             if s is None or e is None or s >= e:
                 continue
-            if _proves(text[s:e], claimed, reading[1]):
+            if (s, e) == (start, end):
+                # the reading leaves these offsets alone (the span lies before the first emoji or
+                # CRLF): they are right or wrong as they stand, so ask the exact check
+                found = _exact(text, start, end, claimed)
+                if found is not None:
+                    return found
+                if reading[1] != "keep" and _proves(text[s:e], claimed, reading[1]):
+                    return Repair(s, e, "exact")  # offsets right; only the claimed text has LF for CRLF
+            elif _proves(text[s:e], claimed, reading[1]):
                 return Repair(s, e, _NAME[reading])
+    return None
+
+
+def _exact(text: str, start: int, end: int, claimed: str) -> Repair | None:
+    found = text[start:end]
+    if found == claimed:
+        return Repair(start, end, "exact")
+    # LS writes a literal backslash-n for spans across a line break; CR may be dropped as well
+    if "\\" in claimed and _lf(found) == _lf(_unescape(claimed)):
+        return Repair(start, end, "backslash-n")
     return None
 
 

@@ -1,0 +1,123 @@
+"""Gold policy over several annotations: ground truth, reviewer, single, majority merge."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from builder import pipeline
+from builder.adjudicate import adjudicate, merge_results
+from builder.config import load_config
+from builder.export import Annotation
+
+
+def region(rid: str, label: str, start: int, end: int, control: str = "entity") -> dict:
+    return {"id": rid, "from_name": control, "to_name": "text", "type": "labels",
+            "value": {"start": start, "end": end, "text": "x" * (end - start), "labels": [label]}}
+
+
+def ann(aid: int, result: list[dict], *, who: str = "u", gt: bool = False, cancelled: bool = False, at: str = "2026-01-01") -> Annotation:
+    return Annotation(aid, who, at, at, 1.0, gt, cancelled, tuple(result), f"/0/annotations/{aid}")
+
+
+def test_ground_truth_wins_over_newer_annotations() -> None:
+    a, b = ann(1, [], gt=True, at="2026-01-01"), ann(2, [], at="2026-05-01")
+    verdict = adjudicate([a, b])
+    assert (verdict.policy, verdict.gold.id, [s.id for s in verdict.sources]) == ("ground_truth", 1, [1])
+
+
+def test_reviewer_then_single_then_cancelled() -> None:
+    a, b = ann(1, [], who="ann@x"), ann(2, [], who="rev@x")
+    assert adjudicate([a, b], reviewers=["rev@x"]).gold.id == 2
+    assert adjudicate([a, replace(b, was_cancelled=True)]).policy == "single"
+    assert adjudicate([replace(a, was_cancelled=True)]) is None
+    assert adjudicate([]) is None
+
+
+def test_majority_keeps_what_most_annotators_made_with_consistent_ids() -> None:
+    # Three annotators with their own region ids; two of them agree on each kept item.
+    one = [region("a", "PER", 0, 3), region("b", "GPE", 5, 9),
+           {"from_id": "a", "to_id": "b", "type": "relation", "direction": "right", "labels": ["refers-to"]}]
+    two = [region("x", "PER", 0, 3), region("y", "GPE", 5, 9),
+           {"from_id": "x", "to_id": "y", "type": "relation", "direction": "right", "labels": ["refers-to"]}]
+    three = [region("a", "ORG", 0, 3), region("q", "LOC", 11, 14)]
+    merged = merge_results([one, two, three])
+    regions = {(i["value"]["labels"][0], i["value"]["start"]): i["id"] for i in merged if i["type"] == "labels"}
+    assert regions == {("PER", 0): "a", ("GPE", 5): "b"}  # ORG and LOC lost the vote
+    (rel,) = [i for i in merged if i["type"] == "relation"]
+    assert (rel["from_id"], rel["to_id"]) == ("a", "b")
+
+
+def test_two_annotators_keep_only_what_both_made() -> None:
+    a = ann(1, [region("e1", "PER", 0, 3), region("e2", "GPE", 5, 9)])
+    b = ann(2, [region("r9", "PER", 0, 3)])
+    verdict = adjudicate([a, b])
+    assert verdict.policy == "majority" and [s.id for s in verdict.sources] == [1, 2]
+    assert [(i["id"], i["value"]["labels"]) for i in verdict.gold.result] == [("e1", ["PER"])]
+
+
+def test_reused_region_ids_do_not_collide() -> None:
+    merged = merge_results([[region("e1", "PER", 0, 3), region("e2", "GPE", 5, 9)],
+                            [region("e2", "PER", 0, 3), region("e1", "GPE", 5, 9)]])
+    assert sorted(i["id"] for i in merged) == ["e1", "e2"]
+    assert len({i["id"] for i in merged}) == 2
+
+
+def _second_annotator(corpus: Path, *, ground_truth: bool, drop_entity: str | None) -> None:
+    """Add a second, non-cancelled annotation by another user to the BSS export."""
+    path = corpus / "annotations/export/000_ba2a176cc4aaac8d.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    first = data[0]["annotations"][0]
+    first["ground_truth"] = ground_truth
+    second = copy.deepcopy(first)
+    second.update(id=first["id"] + 1000, completed_by=first["completed_by"] + 1, ground_truth=False, lead_time=99.0)
+    second["result"] = [i for i in second["result"] if i.get("id") != drop_entity]
+    data[0]["annotations"].append(second)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def test_pipeline_keeps_both_annotators_and_flags_the_gold(corpus: Path) -> None:
+    _second_annotator(corpus, ground_truth=True, drop_entity="e02")
+    out = pipeline.check(load_config(corpus))
+    assert out.problems == []
+    rows = [r for rows in out.rows["annotations"].values() for r in rows if r["doc_id"] == "000_ba2a176cc4aaac8d"]
+    assert len(rows) == 2 and len({r["annotator"] for r in rows}) == 2
+    assert [r["in_gold"] for r in rows] == [True, False]
+    assert len(rows[0]["entities"]) == len(rows[1]["entities"]) + 1
+    assert all(not r["annotator"].count("@") for r in rows)  # pseudonyms only
+    doc = next(r for rows in out.rows["documents"].values() for r in rows if r["doc_id"] == "000_ba2a176cc4aaac8d")
+    assert doc["gold_policy"] == "ground_truth" and len(doc["annotation_ids"]) == 1
+
+
+def test_pipeline_majority_merge_of_two_drops_the_disputed_entity(corpus: Path) -> None:
+    _second_annotator(corpus, ground_truth=False, drop_entity="e02")
+    out = pipeline.check(load_config(corpus))
+    assert out.problems == []
+    doc = next(r for rows in out.rows["documents"].values() for r in rows if r["doc_id"] == "000_ba2a176cc4aaac8d")
+    assert doc["gold_policy"] == "majority" and len(doc["annotation_ids"]) == 2 and len(doc["annotators"]) == 2
+    assert "000_ba2a176cc4aaac8d:e02" not in {e["id"] for e in doc["entities"]}
+    assert len(doc["entities"]) == 66 and len(doc["attributions"]) == 16
+
+
+def test_inconsistent_merge_is_a_problem_with_a_hint(corpus: Path) -> None:
+    # Both annotators mark a01's CONTENT, but the second one's cue is one word longer: each
+    # annotation is valid, yet the merge keeps the CONTENT and loses its cue.
+    path = corpus / "annotations/export/000_ba2a176cc4aaac8d.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    first = data[0]["annotations"][0]
+    first["ground_truth"] = False
+    second = copy.deepcopy(first)
+    second.update(id=first["id"] + 1000, completed_by=first["completed_by"] + 1)
+    text = data[0]["data"]["text"]
+    cue = next(i for i in second["result"] if i.get("id") == "a01-cue")
+    start = text.rfind(" ", 0, cue["value"]["start"] - 1) + 1  # take in the word before the cue
+    cue["value"].update(start=start, text=text[start:cue["value"]["end"]])
+    data[0]["annotations"].append(second)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = pipeline.check(load_config(corpus))
+    assert [p.code for p in out.problems] == ["merge-inconsistent"]
+    problem = out.problems[0]
+    assert "attribution-missing-cue" in problem.message and "ground truth" in problem.hint
+    assert problem.file == "annotations/export/000_ba2a176cc4aaac8d.json"
