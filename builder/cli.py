@@ -177,6 +177,10 @@ def server(
         _fail(e)
 
 
+from builder.cli_ls import ls_app  # here, after `app`: cli_ls never imports this module
+app.add_typer(ls_app, name="ls")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

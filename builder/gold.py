@@ -300,6 +300,11 @@ def gold_rules(items: Sequence[Mapping[str, Any]]) -> list[str]:
 # loading specs and pushing them to a server
 
 
+def title_of(text: str) -> str:
+    """The task's title: the first line of the cleaned text (shown above it by the labeling config)."""
+    return text.split("\n", 1)[0].strip()
+
+
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -327,8 +332,7 @@ def load_doc(cfg: BuildConfig, doc_id: str) -> GoldDoc:
             f"{cfg.rel(spec_path)}: written for a text with sha256 {expected}, but {cfg.rel(text_path)} has {text_sha256(text)}",
             "the text was re-cleaned: re-check every occurrence number against the new text, then update text_sha256",
         )
-    title = text.split("\n", 1)[0].strip()
-    return GoldDoc(doc_id=doc_id, outlet=str(spec["outlet"]), title=title, text=text, items=resolve(spec, text))
+    return GoldDoc(doc_id=doc_id, outlet=str(spec["outlet"]), title=title_of(text), text=text, items=resolve(spec, text))
 
 
 def gold_doc_ids(cfg: BuildConfig) -> list[str]:
@@ -368,6 +372,9 @@ def seed_gold(
     full JSON and write out_dir/<doc_id>.json (a list holding that one task, exactly as exported)."""
     from label_studio_sdk import LabelStudio  # heavy import (~1.5 s); only needed here
 
+    # builder.lsproject imports this module, so not at the top
+    from builder.lsproject import download_export, parse_export
+
     ls = LabelStudio(base_url=server_url, api_key=api_key)
     project = ls.projects.create(
         title=title, label_config=label_config, description="Gold annotations seeded from annotations/gold/*.yaml"
@@ -383,8 +390,7 @@ def seed_gold(
         ls.annotations.create(
             id=tasks[d.doc_id], result=d.items, was_cancelled=False, ground_truth=True, lead_time=LEAD_TIME
         )
-    raw = b"".join(ls.projects.exports.download_sync(project.id, export_type="JSON", download_all_tasks=True))
-    exported = {task["data"]["doc_id"]: task for task in json.loads(raw)}
+    exported = {task["data"]["doc_id"]: task for task in parse_export(download_export(ls, project.id))}
     written = []
     for d in docs:
         task = exported.get(d.doc_id)
