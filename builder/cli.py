@@ -13,7 +13,13 @@ from builder.config import BuildConfig, load_config
 from builder.errors import BuildError, InvalidCorpus
 from builder.records import Problem
 
-app = typer.Typer(name="builder", help="Build the Bengali news attribution corpus.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    name="builder",
+    help="Build the Bengali news attribution corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals could hold a Label Studio token
+)
 
 ROOT = typer.Option(Path("."), "--root", help="Repository root (holds pyproject.toml).", file_okay=False)
 

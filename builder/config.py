@@ -25,6 +25,7 @@ class BuildConfig:
     # Label Studio users (e-mail or numeric id as exported) whose annotation is taken as gold when
     # no annotation is flagged ground truth: see builder.adjudicate.
     reviewers: list[str] = field(default_factory=list)
+    ls_project: str = "bn-news"  # title of the Label Studio project the `builder ls` verbs work on
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -18,8 +18,6 @@ The occurrence may be omitted only when the surface occurs exactly once.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from builder.atomic import write_atomic
 from builder.config import BuildConfig
 from builder.errors import BuildError, MissingInput
 from builder.scheme import (
@@ -346,19 +345,6 @@ def check_docs(docs: Sequence[GoldDoc], scheme: Scheme) -> None:
         raise GoldSpecError(f"{len(errs)} problem(s) in the gold:\n" + "\n".join(errs), "fix the gold specs")
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """`json.dumps(..., ensure_ascii=False, indent=2)` + newline, via a temporary file and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same folder, so os.replace is atomic
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:  # plain open: the file gets the usual umask mode
-            f.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def seed_gold(
     server_url: str,
     api_key: str,
@@ -373,7 +359,7 @@ def seed_gold(
     from label_studio_sdk import LabelStudio  # heavy import (~1.5 s); only needed here
 
     # builder.lsproject imports this module, so not at the top
-    from builder.lsproject import download_export, parse_export
+    from builder.lsproject import download_export, normalise, parse_export, render
 
     ls = LabelStudio(base_url=server_url, api_key=api_key)
     project = ls.projects.create(
@@ -401,7 +387,7 @@ def seed_gold(
                 f"{d.doc_id}: the exported task differs from what was sent (text or result changed on the server)"
             )
         path = out_dir / f"{d.doc_id}.json"
-        write_json_atomic(path, [task])
+        write_atomic(path, render([normalise(task)]))
         written.append(path)
     return written
 

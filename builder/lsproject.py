@@ -189,7 +189,7 @@ def connect(url: str | None, token: str | None, *, timeout: float = 60.0) -> Ses
 
 
 def default_title(cfg: BuildConfig) -> str:
-    return str(getattr(cfg, "ls_project", None) or DEFAULT_TITLE)
+    return cfg.ls_project or DEFAULT_TITLE
 
 
 def find_project(session: Session, title: str) -> Project | None:

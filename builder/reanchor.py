@@ -27,7 +27,7 @@ REASONS = {
     "text changed": "some of its characters were edited or deleted",
     "split": "every character survives, but text was inserted inside it",
     "deleted": "none of its characters is in the new text",
-    "ambiguous": "its text fits more than one place between the same unchanged neighbours",
+    "ambiguous": "its exact text sits in several places that an optimal alignment allows",
     "bad offsets": "its offsets are outside the old text or empty",
 }
 
@@ -62,7 +62,9 @@ def align(old: str, new: str) -> list[Run]:
     runs: list[Run] = []
     # Lines first: unchanged paragraphs align in O(lines), and a character-level match can never
     # pair a word with its twin in another paragraph.
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    # Blank lines are junk: they may not start a match, or "\n" would pair paragraph breaks at
+    # random and drag the paragraphs between them out of alignment.
+    for tag, i1, i2, j1, j2 in SequenceMatcher(_blank, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             runs.append((ao[i1], bo[j1], ao[i2] - ao[i1]))
         elif tag == "replace":
@@ -80,6 +82,10 @@ def align(old: str, new: str) -> list[Run]:
     return merged
 
 
+def _blank(line: str) -> bool:
+    return not line.strip()
+
+
 def _starts(lines: list[str]) -> list[int]:
     out = [0]
     for line in lines:
@@ -91,30 +97,41 @@ def reanchor(old: str, new: str, spans: Sequence[tuple[str, int, int]]) -> Reanc
     """Place every span of `old` in `new`; see the module docstring for what moves and what is lost."""
     runs = align(old, new)
     olds = [r[0] for r in runs]
+    placed: dict[int, int] = {}  # index into spans → new start
+    pending: dict[int, tuple[str, tuple[int, int]]] = {}  # index → (reason, new-text window)
+    for k, (_, s, e) in enumerate(spans):
+        if not 0 <= s < e <= len(old):
+            pending[k] = ("bad offsets", (0, 0))
+            continue
+        start, reason, window = _place(runs, olds, s, e, old[s:e], new)
+        if start is None:
+            pending[k] = (reason, window)
+        else:
+            placed[k] = start
+    if pending:
+        _rescue(old, new, spans, placed, pending)
     moved: list[tuple[str, int, int, int, int]] = []
     unchanged: list[str] = []
     lost: list[tuple[str, int, int, str, str]] = []
     context: dict[int, str] = {}
-    for sid, s, e in spans:
-        if not 0 <= s < e <= len(old):
-            lost.append((sid, s, e, old[max(s, 0) : max(e, 0)], "bad offsets"))
+    for k, (sid, s, e) in enumerate(spans):
+        if k in placed:
+            if placed[k] == s:
+                unchanged.append(sid)
+            else:
+                moved.append((sid, s, e, placed[k], placed[k] + e - s))
             continue
-        text = old[s:e]
-        placed, reason, window = _place(runs, olds, s, e, text, new)
-        if placed is None:
+        reason, window = pending[k]
+        if reason != "bad offsets":
             context[len(lost)] = _context(old, s, e, new, window)
-            lost.append((sid, s, e, text, reason))
-        elif placed == s:
-            unchanged.append(sid)
-        else:
-            moved.append((sid, s, e, placed, placed + (e - s)))
+        lost.append((sid, s, e, old[max(s, 0) : max(e, 0)], reason))
     return Reanchored(moved, unchanged, lost, context)
 
 
 def _place(runs: list[Run], olds: list[int], s: int, e: int, text: str, new: str) -> tuple[int | None, str, tuple[int, int]]:
-    """New start of old[s:e], or None with the reason; also the new-text window between its anchors."""
-    # Votes: how many of the span's characters each shift (new - old) carries.
-    votes: Counter[int] = Counter()
+    """New start of old[s:e] when one aligned stretch carries the whole span, else None with the
+    reason; also the new-text window between the span's aligned neighbours (for the report)."""
+    votes: Counter[int] = Counter()  # shift (new - old) → how many of the span's characters it carries
     i = max(bisect_right(olds, s) - 1, 0)
     while i < len(runs) and runs[i][0] < e:
         o, n, size = runs[i]
@@ -122,24 +139,80 @@ def _place(runs: list[Run], olds: list[int], s: int, e: int, text: str, new: str
         if overlap > 0:
             votes[n - o] += overlap
         i += 1
-    lo, hi = _window(runs, olds, s, e, len(new))
-    verified = [(d, v) for d, v in votes.most_common() if lo <= s + d and e + d <= hi and new[s + d : e + d] == text]
-    if verified:
-        if len(verified) > 1 and verified[0][1] == verified[1][1]:
-            return None, "ambiguous", (lo, hi)
-        return s + verified[0][0], "", (lo, hi)
-    # The greedy matcher can pair an unchanged span's characters with inserted text next to it
-    # that repeats them ("ab" + inserted "b"), splitting or even unmatching the span. Its exact
-    # text between the same two aligned neighbours is still the span: one occurrence there moves
-    # it, several are ambiguous. Nothing outside the neighbours is ever searched.
-    hits = _occurrences(new, text, lo, hi)
-    if len(hits) == 1:
-        return hits[0], "", (lo, hi)
-    if hits:
-        return None, "ambiguous", (lo, hi)
+    window = _window(runs, olds, s, e, len(new))
+    if len(votes) == 1 and sum(votes.values()) == e - s:
+        (delta,) = votes
+        assert new[s + delta : e + delta] == text  # aligned stretches are equal text by construction
+        return s + delta, "", window
     if not votes:
-        return None, "deleted", (lo, hi)
-    return None, "split" if sum(votes.values()) == e - s else "text changed", (lo, hi)
+        return None, "deleted", window
+    return None, "split" if sum(votes.values()) == e - s else "text changed", window
+
+
+def _rescue(old: str, new: str, spans: Sequence[tuple[str, int, int]], placed: dict[int, int],
+            pending: dict[int, tuple[str, tuple[int, int]]]) -> None:
+    """Second chance for spans the greedy alignment broke: place a span where its exact text lies
+    if SOME optimal alignment (longest common subsequence of old and new) keeps it whole there,
+    and the place agrees with every span already placed.
+
+    The greedy matcher pairs equal text arbitrarily when a deletion is ambiguous ("রহিম রহিম" →
+    "রহিম": which one went?); an optimal alignment that keeps the span is as good an explanation
+    as the one that drops it. An edited span never occurs in the new text, and a far-away copy of
+    its text costs the alignment everything in between, so neither is rescued.
+    """
+    best = _lcs_prefixes(old, new)[-1]
+    rnew = new[::-1]
+    for k in sorted(pending, key=lambda k: spans[k][1]):
+        reason, _ = pending[k]
+        if reason == "bad offsets":
+            continue
+        _, s, e = spans[k]
+        text, n = old[s:e], len(new)
+        hits = _occurrences(new, text, 0, n)
+        if not hits:
+            continue
+        left = _lcs_prefixes(old[:s], new)  # left[p] = LCS(old[:s], new[:p])
+        right = _lcs_prefixes(old[e:][::-1], rnew)  # right[q] = LCS(old[e:], new[n-q:])
+        fits = [p for p in hits if left[p] + (e - s) + right[n - p - (e - s)] == best
+                and _agrees(spans, placed, s, e, p)]
+        if len(fits) == 1:
+            placed[k] = fits[0]
+            del pending[k]
+        elif fits:
+            pending[k] = ("ambiguous", pending[k][1])
+
+
+def _agrees(spans: Sequence[tuple[str, int, int]], placed: dict[int, int], s: int, e: int, p: int) -> bool:
+    """Old order and overlaps survive: overlapping spans shift alike, disjoint ones keep their order."""
+    for k, q in placed.items():
+        _, s2, e2 = spans[k]
+        if s < e2 and s2 < e:
+            if p - s != q - s2:
+                return False
+        elif e <= s2:
+            if p + (e - s) > q:
+                return False
+        elif q + (e2 - s2) > p:
+            return False
+    return True
+
+
+def _lcs_prefixes(a: str, b: str) -> list[int]:
+    """[LCS(a, b[:j]) for j in 0..len(b)] by the bit-parallel recurrence (Hyyrö 2004): one big-int
+    step per character of b, so 3,000 × 3,000 code points take about 2 ms."""
+    m = len(a)
+    if m == 0:
+        return [0] * (len(b) + 1)
+    masks: dict[str, int] = {}
+    for i, c in enumerate(a):
+        masks[c] = masks.get(c, 0) | (1 << i)
+    full = (1 << m) - 1
+    v, out = full, [0]
+    for c in b:
+        u = v & masks.get(c, 0)
+        v = ((v + u) | (v - u)) & full
+        out.append(m - v.bit_count())
+    return out
 
 
 def _window(runs: list[Run], olds: list[int], s: int, e: int, n_new: int) -> tuple[int, int]:

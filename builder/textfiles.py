@@ -6,12 +6,11 @@ never silently rewritten, when annotations exist. Refuses doc_ids that are not p
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import regex
 
+from builder.atomic import write_atomic
 from builder.records import Cleaned, Problem
 
 _DOC_ID = regex.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -37,20 +36,7 @@ def read_text(text_dir: Path, doc_id: str) -> str | None:
 
 def write_text(text_dir: Path, doc_id: str, text: str) -> Path:
     """Write one text atomically (temp file in the same folder, then os.replace)."""
-    path = text_path(text_dir, doc_id)
-    text_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=text_dir, prefix=f".{doc_id}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; committed files are world-readable
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(text_path(text_dir, doc_id), text)
 
 
 def first_difference(a: str, b: str) -> int:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
-from typer.testing import CliRunner
+# datasets reads these when it is first imported, so they are set before any test module imports it:
+# no Hub, and no test writes into the user's ~/.cache/huggingface.
+os.environ["HF_HUB_OFFLINE"] = "1"
+_HF_CACHE = tempfile.mkdtemp(prefix="bn-news-hf-cache-")
+os.environ["HF_DATASETS_CACHE"] = _HF_CACHE
+atexit.register(shutil.rmtree, _HF_CACHE, ignore_errors=True)
+
+import pytest  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"  # public test material; tests that use it skip when it is absent

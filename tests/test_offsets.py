@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder.offsets import OffsetMap, Repair, cp_to_utf16, detect_convention, offset_map, repair, survey, utf16_to_cp
@@ -160,8 +160,10 @@ texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=40).map("".join)
 
 
 @st.composite
-def text_and_span(draw: st.DrawFn) -> tuple[str, int, int]:
+def text_and_span(draw: st.DrawFn, crlf: bool = False) -> tuple[str, int, int]:
     text = draw(texts)
+    if crlf:  # a CRLF somewhere, so collapsing line ends is not a no-op
+        text = text + "\r\n" + draw(texts)
     s = draw(st.integers(0, len(text) - 1))
     e = draw(st.integers(s + 1, len(text)))
     return text, s, e
@@ -181,13 +183,13 @@ def test_property_utf16_round_trip(case: tuple[str, int, int]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(text_and_span())
+@given(text_and_span(crlf=True))
 def test_property_crlf_round_trip(case: tuple[str, int, int]) -> None:
     text, s, e = case
     omap = OffsetMap(text)
     for reading, how in (((False, "collapse"), "crlf"), ((True, "collapse"), "utf16+crlf")):
         fs, fe = omap.from_cp(s, reading), omap.from_cp(e, reading)
-        assume(fs is not None and fe is not None)  # a span may not start or end between CR and LF
-        assume("\r\n" in text)  # otherwise collapsing is a no-op and the exact reading decides
+        if fs is None or fe is None:
+            continue  # starts or ends between CR and LF: no LF-counted offset points there
         got = repair(text, fs, fe, text[s:e].replace("\r\n", "\n"), prefer=how)
         assert got is not None and (got.start, got.end) == (s, e)
