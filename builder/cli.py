@@ -58,6 +58,8 @@ def check(root: Path = ROOT) -> None:
         pipeline.require_clean(outcome)
     except BuildError as e:
         _fail(e)
+    for notice in outcome.notices:
+        typer.echo(notice.render())
     n = {c: sum(len(r) for r in by_split.values()) for c, by_split in outcome.rows.items()}
     typer.echo(
         f"ok: {len(outcome.documents)} annotated document(s), {n['ner']} sentences, {n['attribution']} attributions, "
@@ -67,27 +69,26 @@ def check(root: Path = ROOT) -> None:
 
 @app.command()
 def clean(root: Path = ROOT) -> None:
-    """Re-clean every page in raw/ into text/<doc_id>.txt; a text that has annotations is never rewritten.
+    """Re-clean every page in raw/ into text/<doc_id>.txt. An annotated text is rewritten only when
+    every span re-anchors onto the new text; otherwise the lost spans are listed and it is kept.
 
     Example: builder clean
     """
+    from builder import pipeline
     from builder.clean import clean_all
-    from builder.export import iter_exports
 
     cfg = _config(root)
     try:
-        annotated = {
-            t.doc_id
-            for tasks, _ in iter_exports(cfg.path(cfg.export_dir), cfg.rel)
-            for t in tasks
-            if any(not a.was_cancelled for a in t.annotations)
-        }
-        done, problems = clean_all(cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), annotated=annotated)
+        plan = pipeline.plan_reclean(cfg)
+        done, problems = clean_all(cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), annotated=plan.protected)
     except BuildError as e:
         _fail(e)
+    for notice in plan.notices:
+        typer.echo(notice.render())
+    problems = plan.problems + problems
     if problems:
         _report(problems)
-    typer.echo(f"cleaned {len(done)} document(s) into {cfg.text_dir}/")
+    typer.echo(f"cleaned {len(done)} document(s) into {cfg.text_dir}/; kept {len(plan.protected)} annotated text(s) unchanged")
     if problems:
         raise typer.Exit(1)
 

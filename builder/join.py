@@ -1,14 +1,18 @@
 """Sources + cleaned texts + export tasks → joined Documents, by doc_id. Refuses orphans.
 
+Offsets are first brought onto the committed text (builder.anchor: convention repair, then
+re-anchoring when the text changed after annotation).
+
 The gold policy lives in builder.adjudicate. Every non-cancelled annotation is validated and
 kept (the `annotations` config), so a broken second opinion is reported, not hidden.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from builder.adjudicate import Adjudication, adjudicate
+from builder.anchor import Notice, anchor
 from builder.annotation import Gold, parse_annotation
 from builder.export import Task
 from builder.records import Cleaned, Problem, Source
@@ -33,6 +37,7 @@ class Joined:
     pairs: list[Joined1] = field(default_factory=list)
     unannotated: list[str] = field(default_factory=list)  # doc_ids without a usable annotation
     problems: list[Problem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)  # offsets repaired, spans re-anchored
 
 
 def join(
@@ -67,14 +72,15 @@ def join(
             continue  # the cleaning stage already reported why this document has no text
         source = sources[task.doc_id]
         clean, text = cleaned[task.doc_id]
-        if task.text != text:
-            at = next((i for i, (a, b) in enumerate(zip(task.text, text)) if a != b), min(len(task.text), len(text)))
-            out.problems.append(Problem(
-                "task-text-mismatch", task.file, task.record, f"{task.pointer}/data/text",
-                f"task text differs from text/{task.doc_id}.txt from offset {at}: {task.text[at:at + 20]!r} vs {text[at:at + 20]!r}",
-                "the task was created from another version of the cleaned text; re-push the document and re-export",
-            ))
-            continue
+        anchored, problems_before = [], len(out.problems)
+        for ann in task.annotations:
+            fixed, notices, found = anchor(task, ann, text)
+            anchored.append(fixed)
+            out.notices += notices
+            out.problems += found
+        if len(out.problems) > problems_before:
+            continue  # spans lost in re-anchoring are listed above, for review
+        task = replace(task, annotations=tuple(anchored))
         parsed: list[Gold] = []
         for ann in sorted(task.annotations, key=lambda a: a.id):
             if ann.was_cancelled:

@@ -13,9 +13,14 @@ and `how` names the convention the offsets were written in:
   utf16+crlf   both at once
 
 Refuses to guess: a reading is accepted only when the slice at the converted offsets equals the
-claimed text (line ends compared CR-insensitively only under a line-end convention). No claimed
-text, or a claimed text found under no reading → no repair (None), except that offsets already in
-range are returned as "exact" when there is nothing to check them against. Never searches the text.
+claimed text (line ends compared CR-insensitively only under a line-end convention). A claimed
+text found under no reading → None; it is never searched for in the text, and neither side is
+Unicode-normalised (precomposed য় U+09DF does not match য + nukta). No claimed text → the offsets
+as given if they are in range ("exact"; nothing can prove a shift), else None.
+
+One annotation uses one convention: `detect_convention` names it from the spans that needed a
+repair, and `repair(..., prefer=that)` tries it first, so a surface that by chance also sits at
+the unconverted offsets resolves like its neighbours.
 """
 
 from __future__ import annotations
@@ -53,11 +58,12 @@ class OffsetMap:
     with no code-point counterpart (inside a surrogate pair, between CR and LF) maps to -1.
     """
 
-    __slots__ = ("text", "has_astral", "has_crlf", "has_bare_lf", "_to_cp", "_from_cp")
+    __slots__ = ("_from_cp", "_to_cp", "has_astral", "has_bare_lf", "has_crlf", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.has_astral = any(ord(c) > 0xFFFF for c in text)
+        # astral characters take two UTF-16 units; encoding is C-speed, a Python loop is not
+        self.has_astral = len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
         self.has_crlf = "\r\n" in text
         # a LF not preceded by CR; str.count is C-speed, so this stays cheap for LF-only texts
         self.has_bare_lf = text.count("\n") > text.count("\r\n")
@@ -112,14 +118,11 @@ def _build(text: str, utf16: bool, lines: str) -> tuple[list[int], list[int]]:
             continue  # the LF of a CRLF pair: the pair was one unit, counted at the CR
         from_cp[i] = f
         to_cp.append(i)
-        if lines == "collapse" and c == "\r" and text.startswith("\n", i + 1):
-            width = 1  # boundary between CR and LF stays -1: no foreign offset points there
-        elif utf16 and ord(c) > 0xFFFF:
-            width = 2
-        elif lines == "expand" and c == "\n" and not (i and text[i - 1] == "\r"):
-            width = 2
-        else:
-            width = 1
+        # a CR that starts a CRLF pair under "collapse" keeps width 1: the boundary between CR and
+        # LF stays -1, no foreign offset points there
+        astral = utf16 and ord(c) > 0xFFFF
+        bare_lf = lines == "expand" and c == "\n" and not (i and text[i - 1] == "\r")
+        width = 2 if astral or bare_lf else 1
         to_cp.extend([-1] * (width - 1))
         f += width
     from_cp[n] = f
@@ -170,6 +173,8 @@ def repair(text: str, start: int, end: int, claimed: str | None, *, prefer: str 
     """Code-point offsets proven by `claimed`, or None. `prefer` (e.g. from `detect_convention`) is
     tried first, so a surface that also occurs at the unconverted offsets resolves consistently."""
     n = len(text)
+    if not (isinstance(start, int) and isinstance(end, int)):
+        return None  # a malformed export; the schema check reports it
     if claimed is None:
         return Repair(start, end, "exact") if 0 <= start < end <= n else None
     if not claimed:

@@ -12,6 +12,7 @@ from typing import Any
 
 from builder import schema, tokens
 from builder.clean import clean_source
+from builder.anchor import Notice, anchor
 from builder.config import BuildConfig
 from builder.derive import Document, annotation_rows, attribution_rows, document_row, ner_rows, stance_rows
 from builder.errors import InvalidCorpus
@@ -32,6 +33,7 @@ class Outcome:
     documents: list[Document] = field(default_factory=list)
     rows: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # config → split → rows
     problems: list[Problem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     unannotated: list[str] = field(default_factory=list)
     splits: tuple[str, ...] = ()
 
@@ -66,6 +68,7 @@ def check(cfg: BuildConfig) -> Outcome:
 
     joined = join({s.doc_id: s for s in sources}, cleaned, tasks, scheme, cfg.registry, tuple(cfg.reviewers))
     out.problems += joined.problems
+    out.notices += joined.notices
     out.unannotated = joined.unannotated
     for j in sorted(joined.pairs, key=lambda j: j.source.doc_id):
         split = assign_split(j.source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=j.source.split)
@@ -100,6 +103,39 @@ def validate_rows(out: Outcome) -> list[Problem]:
                         "the annotation produced a value the dataset schema cannot hold; fix the annotation or the schema",
                     ))
     return problems
+
+
+@dataclass(slots=True)
+class Reclean:
+    """What `builder clean` may do: texts it must not rewrite, and why; what would move."""
+
+    protected: set[str] = field(default_factory=set)  # annotated doc_ids whose spans would be lost
+    notices: list[Notice] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def plan_reclean(cfg: BuildConfig) -> Reclean:
+    """Re-clean every page; an annotated text may change only if all its spans re-anchor onto the new text."""
+    raw_dir, text_dir = cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir)
+    tasks = {t.doc_id: t for file_tasks, _ in iter_exports(cfg.path(cfg.export_dir), cfg.rel) for t in file_tasks}
+    sources, _ = read_sources(raw_dir)
+    plan = Reclean()
+    for source in sources:
+        task = tasks.get(source.doc_id)
+        if task is None or not task.annotations:
+            continue
+        clean, _ = clean_source(source, raw_dir)
+        if clean is None or clean.text == read_text(text_dir, source.doc_id):
+            continue
+        lost = []
+        for ann in task.annotations:
+            _, notices, found = anchor(task, ann, clean.text)
+            plan.notices += notices
+            lost += found
+        if lost:
+            plan.protected.add(source.doc_id)
+            plan.problems += lost
+    return plan
 
 
 def require_clean(outcome: Outcome) -> None:

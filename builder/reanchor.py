@@ -4,16 +4,22 @@ Input: the old text, the new text and spans (id, start, end) in code points of t
 Output: `Reanchored` — spans that kept their offsets (`unchanged`), spans that MOVED (their exact
 text sits at the new offsets) and spans that are LOST, each with the reason.
 
-How: old and new are aligned (lines first, then characters inside changed lines, both with
-difflib.SequenceMatcher, autojunk off). A span moves to where the alignment carries its characters,
-and only if the new slice there equals its old text. Refuses to: search the text for the surface
-(a name that occurs twice would land on the wrong occurrence), accept a slice that differs in any
-code point (an edited word, a whitespace change, NFC recomposing য় U+09DF into U+09AF U+09BC), or
-drop a span silently — every span ends up in exactly one of the three lists.
+How: old and new are aligned coarse to fine (lines, then words inside changed lines, then code
+points inside changed words; difflib.SequenceMatcher, autojunk off). A span moves where one aligned stretch carries all of its
+characters. The greedy matcher can break an unchanged span when equal text is ambiguous (which of
+two "রহিম " was deleted?); such a span gets a second chance where its exact text lies, if an
+optimal alignment (longest common subsequence) keeps it whole there, the place is the only such
+one, and it keeps the order of every span already placed. In every case new[s:e] == old[s:e].
+
+Refuses to: take the first occurrence of the surface (a name that occurs twice would land on the
+wrong one), accept a slice that differs in any code point (an edited word, a whitespace change,
+NFC recomposing য় U+09DF into U+09AF U+09BC), or drop a span silently — every span ends up in
+exactly one of the three lists, a lost one with its reason (a key of REASONS).
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
@@ -57,21 +63,8 @@ def align(old: str, new: str) -> list[Run]:
     """Equal stretches of old and new, increasing in both texts, adjacent stretches merged."""
     if old == new:
         return [(0, 0, len(old))] if old else []
-    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    ao, bo = _starts(a), _starts(b)
     runs: list[Run] = []
-    # Lines first: unchanged paragraphs align in O(lines), and a character-level match can never
-    # pair a word with its twin in another paragraph.
-    # Blank lines are junk: they may not start a match, or "\n" would pair paragraph breaks at
-    # random and drag the paragraphs between them out of alignment.
-    for tag, i1, i2, j1, j2 in SequenceMatcher(_blank, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            runs.append((ao[i1], bo[j1], ao[i2] - ao[i1]))
-        elif tag == "replace":
-            x, y = old[ao[i1] : ao[i2]], new[bo[j1] : bo[j2]]
-            for m in SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks():
-                if m.size:
-                    runs.append((ao[i1] + m.a, bo[j1] + m.b, m.size))
+    _align(old, new, 0, 0, 0, runs)
     merged: list[Run] = []
     for r in runs:
         if merged and merged[-1][0] + merged[-1][2] == r[0] and merged[-1][1] + merged[-1][2] == r[1]:
@@ -82,8 +75,34 @@ def align(old: str, new: str) -> list[Run]:
     return merged
 
 
-def _blank(line: str) -> bool:
-    return not line.strip()
+# Coarse to fine: lines, then words and the gaps between them, then code points. Unchanged
+# paragraphs align in O(lines), a word cannot pair with its twin in another paragraph, and the
+# quadratic character matcher only sees the few words that changed.
+_SPLITTERS = (lambda t: t.splitlines(keepends=True), lambda t: _TOKEN.findall(t))
+_TOKEN = re.compile(r"\s+|[^\s]+")
+
+
+def _align(x: str, y: str, ox: int, oy: int, level: int, runs: list[Run]) -> None:
+    if level == len(_SPLITTERS):
+        for m in SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks():
+            if m.size:
+                runs.append((ox + m.a, oy + m.b, m.size))
+        return
+    a, b = _SPLITTERS[level](x), _SPLITTERS[level](y)
+    ao, bo = _starts(a), _starts(b)
+    # Blank lines are junk (they may not start a match, or "\n" would pair paragraph breaks at
+    # random); spaces between words are not: junk cannot sit inside a match, so multi-word
+    # matches would shrink to single words and a name would pair with its first twin.
+    junk = _blank if level == 0 else None
+    for tag, i1, i2, j1, j2 in SequenceMatcher(junk, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            runs.append((ox + ao[i1], oy + bo[j1], ao[i2] - ao[i1]))
+        elif tag == "replace":
+            _align(x[ao[i1] : ao[i2]], y[bo[j1] : bo[j2]], ox + ao[i1], oy + bo[j1], level + 1, runs)
+
+
+def _blank(unit: str) -> bool:
+    return not unit.strip()
 
 
 def _starts(lines: list[str]) -> list[int]:
@@ -160,7 +179,7 @@ def _rescue(old: str, new: str, spans: Sequence[tuple[str, int, int]], placed: d
     as the one that drops it. An edited span never occurs in the new text, and a far-away copy of
     its text costs the alignment everything in between, so neither is rescued.
     """
-    best = _lcs_prefixes(old, new)[-1]
+    best: int | None = None  # LCS(old, new), computed once and only if some span has candidates
     rnew = new[::-1]
     for k in sorted(pending, key=lambda k: spans[k][1]):
         reason, _ = pending[k]
@@ -171,9 +190,12 @@ def _rescue(old: str, new: str, spans: Sequence[tuple[str, int, int]], placed: d
         hits = _occurrences(new, text, 0, n)
         if not hits:
             continue
-        left = _lcs_prefixes(old[:s], new)  # left[p] = LCS(old[:s], new[:p])
-        right = _lcs_prefixes(old[e:][::-1], rnew)  # right[q] = LCS(old[e:], new[n-q:])
-        fits = [p for p in hits if left[p] + (e - s) + right[n - p - (e - s)] == best
+        if best is None:
+            best = _lcs_prefixes(old, new)[-1]
+        size = e - s
+        left = _lcs_prefixes(old[:s], new[: hits[-1]])  # left[p] = LCS(old[:s], new[:p])
+        right = _lcs_prefixes(old[e:][::-1], rnew[: n - hits[0] - size])  # right[q] = LCS(old[e:], new[n-q:])
+        fits = [p for p in hits if left[p] + size + right[n - p - size] == best
                 and _agrees(spans, placed, s, e, p)]
         if len(fits) == 1:
             placed[k] = fits[0]

@@ -34,6 +34,8 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
             "split": f"sha256(salt + doc_id) into {ratios} (salt {cfg.split_salt!r}); an explicit split in raw/sources.csv wins",
             "gold policy": POLICY,
             "documents not yet annotated (left out)": str(len(outcome.unannotated)),
+            "span offsets repaired (another offset convention)": str(sum(n.count for n in outcome.notices if n.code == "offsets-repaired")),
+            "spans re-anchored (text changed after annotation)": str(sum(n.count for n in outcome.notices if n.code == "spans-reanchored")),
         },
         problems={},
     )

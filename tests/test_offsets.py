@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder.offsets import OffsetMap, Repair, cp_to_utf16, detect_convention, offset_map, repair, survey, utf16_to_cp
+from builder.offsets import (
+    OffsetMap,
+    Repair,
+    cp_to_utf16,
+    detect_convention,
+    offset_map,
+    repair,
+    survey,
+    utf16_to_cp,
+)
 
 ZWJ = "\u200d"
 YA_NUKTA = "\u09df"  # precomposed য়: one code point, one UTF-16 unit; NFC would make it two
