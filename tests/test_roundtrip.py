@@ -88,6 +88,13 @@ def test_push_annotate_pull_build_is_a_byte_identical_round_trip(cli, corpus: Pa
     documents = load_dataset(str(out_dir), cache_dir=str(tmp_path / "hf-cache"))  # never the home cache
     assert sum(split.num_rows for split in documents.values()) == 2
     assert {row["doc_id"] for split in documents.values() for row in split} == set(gold)
+    assert {row["gold_policy"] for split in documents.values() for row in split} == {"ground_truth"}
+    per_annotator = load_dataset(str(out_dir), "annotations", cache_dir=str(tmp_path / "hf-cache"))
+    rows = sorted((r for split in per_annotator.values() for r in split), key=lambda r: (r["doc_id"], r["annotation_id"]))
+    assert len(rows) == 4 and len({r["annotator"] for r in rows}) == 2, "both annotators' work is in the dataset"
+    assert [r["in_gold"] for r in rows] == [True, False, True, False]
+    assert [r["lead_time"] for r in rows] == [41.5, 63.0, 41.5, 63.0]
+    assert all(len(rows[i]["entities"]) == len(rows[i + 1]["entities"]) + 1 for i in (0, 2))
 
     pulled = tree_digest(corpus / "annotations")
     out = ls("push", "--predictions")
