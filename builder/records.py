@@ -47,6 +47,16 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class MapEntry:
+    """A stretch of the cleaned text and the bytes of the raw file it came from."""
+
+    start: int  # code points in the cleaned text
+    end: int
+    raw_start: int  # byte offsets in the raw file as captured
+    raw_end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Cleaned:
     """Cleaner output for one page: the text annotators see plus metadata found in the page."""
 
@@ -64,3 +74,10 @@ class Cleaned:
     credit: str | None = None  # e.g. "আমারসংবাদ/টিএইচ" (dropped from text)
     source_line: Span | None = None  # the "X" of "সূত্র: X" inside text
     dropped: dict[str, int] = field(default_factory=dict)  # line class -> count
+    # Page metadata beyond the seed captures (HTML: JSON-LD, then Open Graph/meta, then visible text).
+    authors: tuple[str, ...] = ()
+    canonical_url: str | None = None
+    language: str | None = None  # BCP-47 as declared by the page, e.g. "bn" or "bn-BD"
+    agencies: tuple[str, ...] = ()  # credited agencies as printed, in order of appearance ("বাসস", "এএফপি", …)
+    content_type: str | None = None  # e.g. "text/html; charset=utf-8", "text/plain; charset=utf-8"
+    raw_map: tuple[MapEntry, ...] = ()  # every paragraph of `text` (title included) → its bytes in the raw file
