@@ -108,6 +108,39 @@ def layers(doc_id: str, gold: Gold, outlet: str, scheme: Scheme, prefix: str = "
     }
 
 
+def page_metadata(c: Cleaned) -> dict[str, Any]:
+    """Metadata the page itself gives (same fields in documents and raw)."""
+    return {
+        "title": c.title,
+        "published_at": c.published_at,
+        "updated_at": c.updated_at,
+        "authors": list(c.authors),
+        "canonical_url": c.canonical_url,
+        "language": c.language,
+        "agencies": list(c.agencies),
+    }
+
+
+def raw_row(source: Source, c: Cleaned, text: str, raw: bytes, annotated: bool) -> dict[str, Any]:
+    """One captured page: what was read, how, and where each paragraph of the text came from."""
+    return {
+        "doc_id": source.doc_id,
+        "outlet": source.outlet,
+        "url": source.url,
+        "capture_kind": source.capture_kind,
+        "capture_file": source.capture_file,
+        "captured_at": source.captured_at,
+        "rights": source.rights,
+        "content_type": c.content_type,
+        "raw_sha256": hashlib.sha256(raw).hexdigest(),
+        "raw_bytes": len(raw),
+        **page_metadata(c),
+        "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "annotated": annotated,
+        "map": [{"start": m.start, "end": m.end, "raw_start": m.raw_start, "raw_end": m.raw_end} for m in c.raw_map],
+    }
+
+
 def document_row(doc: Document, scheme: Scheme) -> dict[str, Any]:
     c, g, doc_id = doc.cleaned, doc.gold, doc.source.doc_id
     sources = doc.adjudication.sources
@@ -116,8 +149,7 @@ def document_row(doc: Document, scheme: Scheme) -> dict[str, Any]:
         "outlet": doc.source.outlet,
         "url": doc.source.url,
         "capture_kind": doc.source.capture_kind,
-        "title": c.title,
-        "published_at": c.published_at,
+        **page_metadata(c),
         "byline": c.byline,
         "dateline": c.dateline.text if c.dateline else None,
         "credit": c.credit,

@@ -14,7 +14,7 @@ from builder import schema, tokens
 from builder.clean import clean_source
 from builder.anchor import Notice, anchor
 from builder.config import BuildConfig
-from builder.derive import Document, annotation_rows, attribution_rows, document_row, ner_rows, stance_rows
+from builder.derive import Document, annotation_rows, attribution_rows, document_row, ner_rows, raw_row, stance_rows
 from builder.errors import InvalidCorpus
 from builder.export import iter_exports
 from builder.join import join
@@ -75,6 +75,13 @@ def check(cfg: BuildConfig) -> Outcome:
         out.documents.append(Document(j.source, j.cleaned, j.text, j.task, j.gold, split, j.adjudication, j.annotations))
 
     out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
+    annotated_ids = {d.source.doc_id for d in out.documents}
+    for source in sources:
+        if source.doc_id in cleaned:
+            clean, text = cleaned[source.doc_id]
+            split = assign_split(source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=source.split)
+            raw = (raw_dir / source.capture_file).read_bytes()
+            out.rows["raw"][split].append(raw_row(source, clean, text, raw, source.doc_id in annotated_ids))
     for doc, sentences in zip(out.documents, tokens.sentences_many(d.text for d in out.documents)):
         rows = out.rows
         rows["documents"][doc.split].append(document_row(doc, scheme))

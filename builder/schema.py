@@ -19,7 +19,7 @@ import jsonschema
 from builder.scheme import Scheme
 
 SCHEMA_VERSION = "1"
-CONFIGS = ("documents", "ner", "attribution", "stance", "annotations")
+CONFIGS = ("documents", "ner", "attribution", "stance", "annotations", "raw")
 DEFAULT_CONFIG = "documents"
 SPLITS = ("train", "validation", "test")  # in this order everywhere: files, YAML, card
 
@@ -157,18 +157,28 @@ _ANNOTATION_LAYERS = (
 )
 
 
+_PAGE_METADATA = (
+    Field("title", STRING, "Headline as printed on the page; null when none was found.", nullable=True),
+    Field(
+        "published_at",
+        Scalar("timestamp[us, tz=Asia/Dhaka]"),
+        "Publication time given by the page (JSON-LD, then meta tags, then the visible text), timezone-aware in Asia/Dhaka time (UTC+06:00); null when the page shows none.",
+        nullable=True,
+    ),
+    Field("updated_at", Scalar("timestamp[us, tz=Asia/Dhaka]"), "Last-modified time given by the page, as `published_at`; null when absent.", nullable=True),
+    Field("authors", ListOf(STRING), "Authors as the page names them (JSON-LD, meta author, visible byline); [] when none."),
+    Field("canonical_url", STRING, "Canonical URL declared by the page (JSON-LD url, og:url or link rel=canonical); null when absent.", nullable=True),
+    Field("language", STRING, "Language the page declares (html lang, og:locale, content-language), as written; null when absent.", nullable=True),
+    Field("agencies", ListOf(STRING), "Credited agencies as printed, in order of appearance (dateline agency, `সূত্র:` line, named wire services); [] when none."),
+)
+
+
 _DOCUMENTS = (
     Field("doc_id", STRING, "Stable document id (capture file stem); joins all configs."),
     Field("outlet", STRING, "Registry id of the outlet that published the page (e.g. `BSS`)."),
     Field("url", STRING, "URL of the captured page; null when the capture did not record one.", nullable=True),
     Field("capture_kind", Scalar("string", enum=("text", "html")), "How the page was captured: `text` (page text as copied) or `html` (saved page)."),
-    Field("title", STRING, "Headline as printed on the page; null when none was found.", nullable=True),
-    Field(
-        "published_at",
-        Scalar("timestamp[us, tz=Asia/Dhaka]"),
-        "Publication time printed on the page, timezone-aware in Asia/Dhaka time (UTC+06:00); null when the page shows none.",
-        nullable=True,
-    ),
+    *_PAGE_METADATA,
     Field("byline", STRING, "Author or desk line as printed (e.g. `আন্তর্জাতিক ডেস্ক`); null when absent.", nullable=True),
     Field("dateline", STRING, "Dateline as printed at the start of the story (place, date, agency); null when absent.", nullable=True),
     Field("credit", STRING, "Credit line removed from the text (e.g. `আমারসংবাদ/টিএইচ`); null when absent.", nullable=True),
@@ -247,12 +257,44 @@ _ANNOTATIONS = (
     Field("provenance", ListOf(STRING), "This annotator's provenance chain (registry ids, outlet first)."),
 )
 
+_MAP_ENTRY = Struct(
+    (
+        Field("start", OFFSET, "Code-point offset in the cleaned `text` where the stretch starts."),
+        Field("end", OFFSET, "Code-point offset just after the stretch (exclusive)."),
+        Field("raw_start", Scalar("int64", minimum=0), "Byte offset in the raw file where the markup or line that produced the stretch starts."),
+        Field("raw_end", Scalar("int64", minimum=0), "Byte offset just after it (exclusive)."),
+    ),
+    name="map entry",
+)
+
+_RAW = (
+    Field("doc_id", STRING, "Stable document id; joins all configs."),
+    Field("outlet", STRING, "Registry id of the outlet, from raw/sources.csv."),
+    Field("url", STRING, "URL of the captured page, from raw/sources.csv; null when not recorded.", nullable=True),
+    Field("capture_kind", Scalar("string", enum=("text", "html")), "How the page was captured: `text` or `html`."),
+    Field("capture_file", STRING, "Path of the capture inside raw/ of the source repository."),
+    Field("captured_at", STRING, "When the page was captured (ISO 8601 date or time, as recorded); null when unknown.", nullable=True),
+    Field("rights", STRING, "Rights and licence note for the page, from raw/sources.csv."),
+    Field("content_type", STRING, "Media type and charset the capture was read with, e.g. `text/html; charset=utf-8`.", nullable=True),
+    Field("raw_sha256", STRING, "SHA-256 of the raw file's bytes: identifies the exact capture."),
+    Field("raw_bytes", Scalar("int64", minimum=0), "Size of the raw file in bytes."),
+    *_PAGE_METADATA,
+    Field("text_sha256", STRING, "SHA-256 of the cleaned text (UTF-8); equals `documents.text_sha256` for annotated documents."),
+    Field("annotated", Scalar("bool"), "Whether the document has a usable annotation (and so rows in the other configs)."),
+    Field(
+        "map",
+        ListOf(_MAP_ENTRY),
+        "Provenance map: each paragraph of the cleaned text (title included) with the byte range of the raw file it came from, so any span can be shown in its original page.",
+    ),
+)
+
 FIELDS: dict[str, tuple[Field, ...]] = {
     "documents": _DOCUMENTS,
     "ner": _NER,
     "attribution": _ATTRIBUTION,
     "stance": _STANCE,
     "annotations": _ANNOTATIONS,
+    "raw": _RAW,
 }
 
 

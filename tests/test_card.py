@@ -46,7 +46,7 @@ def _rows(doc_id: str) -> dict[str, dict]:
     return {
         "documents": {
             "doc_id": doc_id, "outlet": "BSS", "url": None, "capture_kind": "text", "title": None,
-            "published_at": None, "byline": None, "dateline": None, "credit": None, "source_line": None,
+            "published_at": None, "updated_at": None, "authors": [], "canonical_url": None, "language": None, "agencies": [], "byline": None, "dateline": None, "credit": None, "source_line": None,
             "provenance": ["BSS"], "text": TEXT, "text_sha256": "0" * 64,
             "entities": [{"id": f"{doc_id}:e1", **_span("পুতিন"), "label": "PER", "entity_id": "Vladimir Putin"}],
             "attributions": [attribution],

@@ -3,6 +3,7 @@ every span slices to its text, ids are unique, builds are byte-identical, inputs
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import datasets
@@ -81,7 +82,7 @@ def test_every_span_slices_to_its_text(loaded) -> None:
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_ids_unique_across_splits(loaded, config: str) -> None:
-    key = "doc_id" if config == "documents" else "id"
+    key = "doc_id" if config in ("documents", "raw") else "id"
     ids = [row[key] for ds in loaded[config].values() for row in ds]
     assert len(ids) == len(set(ids))
 
@@ -135,3 +136,20 @@ def test_check_and_build_leave_inputs_unchanged(tmp_path: Path) -> None:
     cfg = load_config(REPO)
     release.write(cfg, pipeline.check(cfg), tmp_path / "ds")
     assert {name: tree_digest(REPO / name) for name in ("raw", "annotations", "text")} == before
+
+
+def test_raw_config_traces_every_paragraph_to_the_capture(loaded) -> None:
+    docs = {d["doc_id"]: d for ds in loaded["documents"].values() for d in ds}
+    rows = [r for ds in loaded["raw"].values() for r in ds]
+    assert {r["doc_id"] for r in rows} == set(docs)
+    for row in rows:
+        raw = (REPO / "raw" / row["capture_file"]).read_bytes()
+        assert hashlib.sha256(raw).hexdigest() == row["raw_sha256"] and len(raw) == row["raw_bytes"]
+        text = docs[row["doc_id"]]["text"]
+        assert row["text_sha256"] == docs[row["doc_id"]]["text_sha256"] and row["annotated"]
+        paragraphs = [p for p in text.split("\n\n") if p]
+        assert len(row["map"]) == len(paragraphs)
+        for entry in row["map"]:
+            piece = text[entry["start"]:entry["end"]]
+            source = raw[entry["raw_start"]:entry["raw_end"]].decode("utf-8")
+            assert " ".join(piece.split()) in " ".join(source.split())

@@ -44,6 +44,11 @@ def good_rows() -> dict[str, dict]:
             "capture_kind": "text",
             "title": "শিরোনাম",
             "published_at": datetime(2025, 8, 13, 13, 21, tzinfo=ZoneInfo("Asia/Dhaka")),
+            "updated_at": None,
+            "authors": [],
+            "canonical_url": None,
+            "language": "bn",
+            "agencies": ["বাসস", "এএফপি"],
             "byline": None,
             "dateline": None,
             "credit": None,
@@ -108,7 +113,20 @@ def good_rows() -> dict[str, dict]:
         },
     }
     rows["annotations"] = annotation_row(rows["documents"])
+    rows["raw"] = raw_row(rows["documents"])
     return rows
+
+
+def raw_row(doc: dict) -> dict:
+    """The capture behind a documents row, with its provenance map."""
+    meta = ("title", "published_at", "updated_at", "authors", "canonical_url", "language", "agencies")
+    return {
+        "doc_id": doc["doc_id"], "outlet": doc["outlet"], "url": None, "capture_kind": "html",
+        "capture_file": "html/d1.html", "captured_at": "2025-08-13", "rights": "test page",
+        "content_type": "text/html; charset=utf-8", "raw_sha256": "0" * 64, "raw_bytes": 5000,
+        **{k: doc[k] for k in meta}, "text_sha256": doc["text_sha256"], "annotated": True,
+        "map": [{"start": 0, "end": 10, "raw_start": 120, "raw_end": 180}],
+    }
 
 
 def annotation_row(doc: dict) -> dict:
@@ -133,7 +151,7 @@ def test_features_round_trip_through_readme_yaml(config: str, scheme: Scheme) ->
 
 
 def test_configs_and_field_order() -> None:
-    assert schema.CONFIGS == ("documents", "ner", "attribution", "stance", "annotations")
+    assert schema.CONFIGS == ("documents", "ner", "attribution", "stance", "annotations", "raw")
     assert schema.DEFAULT_CONFIG == "documents"
     assert [f.name for f in schema.fields("ner")] == [
         "id", "doc_id", "sentence_index", "start", "end", "tokens", "token_starts", "ner_tags"

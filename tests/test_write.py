@@ -67,6 +67,11 @@ def document(doc_id: str, outlet: str, published: datetime | None) -> dict:
         "capture_kind": "text",
         "title": "পুতিনের চিঠি",
         "published_at": published,
+        "updated_at": None,
+        "authors": ["আন্তর্জাতিক ডেস্ক"] if outlet != "BSS" else [],
+        "canonical_url": None,
+        "language": "bn",
+        "agencies": ["বাসস"] if outlet == "BSS" else [],
         "byline": "আন্তর্জাতিক ডেস্ক",
         "dateline": None,
         "credit": None,
@@ -150,6 +155,18 @@ def synthetic() -> dict[str, dict[str, list[dict]]]:
             "train": [annotation_row(d) for d in train_docs],
             "test": [annotation_row(d) for d in test_docs],
         },
+        "raw": {"train": [raw_row(d) for d in train_docs], "test": [raw_row(d) for d in test_docs]},
+    }
+
+
+def raw_row(doc: dict) -> dict:
+    meta = ("title", "published_at", "updated_at", "authors", "canonical_url", "language", "agencies")
+    return {
+        "doc_id": doc["doc_id"], "outlet": doc["outlet"], "url": doc["url"], "capture_kind": "text",
+        "capture_file": f"captures/{doc['doc_id']}.txt", "captured_at": None, "rights": "test",
+        "content_type": "text/plain; charset=utf-8", "raw_sha256": "1" * 64, "raw_bytes": 3000,
+        **{k: doc[k] for k in meta}, "text_sha256": doc["text_sha256"], "annotated": True,
+        "map": [{"start": 0, "end": 5, "raw_start": 0, "raw_end": 15}],
     }
 
 
@@ -267,10 +284,10 @@ def test_config_without_rows_is_left_out(tmp_path: Path, offline: Path, scheme: 
     rows["stance"] = {"train": [], "test": []}
     folder = tmp_path / "dataset"
     manifest = write_dataset(folder, rows, scheme, card=card_inputs())
-    assert manifest.configs == ("documents", "ner", "attribution", "annotations")
+    assert manifest.configs == ("documents", "ner", "attribution", "annotations", "raw")
     assert not (folder / "data" / "stance").exists()
     meta = read_front_matter(folder / "README.md")
-    assert [c["config_name"] for c in meta["configs"]] == ["annotations", "attribution", "documents", "ner"]
+    assert [c["config_name"] for c in meta["configs"]] == ["annotations", "attribution", "documents", "ner", "raw"]
     assert "`stance`: no rows in any split" in (folder / "README.md").read_text(encoding="utf-8")
     assert datasets.load_dataset(str(folder), "ner", cache_dir=str(offline))["train"].num_rows == 3
 
