@@ -61,8 +61,13 @@ def surface_key(s: str) -> str:
     return " ".join(s.split()).strip("‘’“”'\"")
 
 
+def _shown(path: Path) -> str:
+    """How a path appears in messages: folder/name, never a machine's absolute path."""
+    return f"{path.parent.name}/{path.name}" if path.is_absolute() else path.as_posix()
+
+
 def load_scheme(config_path: Path, registry_path: Path) -> Scheme:
-    config_name = config_path.as_posix()
+    config_name = _shown(config_path)
     try:
         root = ET.parse(config_path).getroot()
     except FileNotFoundError as e:
@@ -98,7 +103,7 @@ def load_scheme(config_path: Path, registry_path: Path) -> Scheme:
     missing = [t for t in targets if t not in registry]
     if missing:
         raise BadConfig(
-            f"{registry_path.as_posix()}: stance targets {missing} have no registry row",
+            f"{_shown(registry_path)}: stance targets {missing} have no registry row",
             "every stance target needs an id row in the registry (kind TOPIC for topics)",
         )
     aliases: dict[str, str] = {}
@@ -107,7 +112,7 @@ def load_scheme(config_path: Path, registry_path: Path) -> Scheme:
             key = surface_key(alias)
             if key and aliases.setdefault(key, entry.id) != entry.id:
                 raise BadConfig(
-                    f"{registry_path.as_posix()}: alias {alias!r} names both {aliases[key]!r} and {entry.id!r}",
+                    f"{_shown(registry_path)}: alias {alias!r} names both {aliases[key]!r} and {entry.id!r}",
                     "an alias must identify one entry",
                 )
     return Scheme(
@@ -147,12 +152,12 @@ def load_registry(path: Path) -> dict[str, RegistryEntry]:
         with path.open(encoding="utf-8", newline="") as f:
             rows = list(csv.DictReader(f))
     except FileNotFoundError as e:
-        raise BadConfig(f"{path.as_posix()}: registry not found", "restore it from git") from e
+        raise BadConfig(f"{_shown(path)}: registry not found", "restore it from git") from e
     entries: dict[str, RegistryEntry] = {}
     for n, row in enumerate(rows, start=2):
         rid = (row.get("id") or "").strip()
         if not rid or rid in entries:
-            raise BadConfig(f"{path.as_posix()}: line {n}: empty or duplicate id {rid!r}")
+            raise BadConfig(f"{_shown(path)}: line {n}: empty or duplicate id {rid!r}")
         entries[rid] = RegistryEntry(
             id=rid,
             kind=(row.get("kind") or "").strip(),
