@@ -186,6 +186,8 @@ def server(
 
 from builder.cli_ls import ls_app  # here, after `app`: cli_ls never imports this module
 app.add_typer(ls_app, name="ls")
+from builder.cli_eval import evaluate  # noqa: E402
+app.command("eval")(evaluate)
 
 
 def main() -> None:  # pragma: no cover - console entry point
