@@ -2,6 +2,8 @@
 
 Text captures go through line rules written for the seed layout (BENGALI.md §2.3); HTML goes to
 `builder.extract`. Kept lines are never rewritten beyond NFC and trailing-whitespace stripping.
+Both routes share the credit rules below (dateline, `সূত্র:` line, credited agencies) and map every
+paragraph back to the raw bytes it came from (`builder.rawmap`).
 Refuses undecodable bytes and pages without a body (a Problem each, no text).
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import regex
 
-from builder import extract
+from builder import rawmap
 from builder.dates import WEEKDAYS, parse_date, parse_labelled, search_date
 from builder.records import Cleaned, Problem, Source, Span
 from builder.sources import read_sources
@@ -72,6 +74,26 @@ _SOURCE = regex.compile(r"সূত্র\s*[:：]\s*(?P<src>[^\n।]*[^\s।])\
 _DANDA_END = regex.compile(r"[।?!]\s*$")
 _READ_MORE = regex.compile(unicodedata.normalize("NFC", r"(?:আরও|আরো) পড়ুন\s*[:：]\s*\S"))
 PUBLISHED_PREFIXES = ("প্রকাশ", "প্রকাশিত")
+CAPTURE_CONTENT_TYPE = "text/plain; charset=utf-8"
+
+# News agencies whose name in a story credits them as a wire (the builder links the printed
+# names to registry ids). Broadcasters and state media (বিবিসি, কেসিএনএ) are left out on purpose:
+# in a story they are usually the source reported on, and count as credited only on a `সূত্র:`
+# line, in the dateline or in the page's structured data.
+WIRE_NAMES = _nfc_set([
+    "বাসস", "ইউএনবি", "এএফপি", "রয়টার্স", "এপি", "অ্যাসোসিয়েটেড প্রেস", "এসোসিয়েটেড প্রেস",
+    "আনাদোলু", "সিনহুয়া", "শিনহুয়া", "পিটিআই", "এএনআই", "আইএএনএস", "ডিপিএ", "কিয়োদো", "ইয়োনহাপ",
+    "ইন্টারফ্যাক্স", "ব্লুমবার্গ", "বার্নামা",
+    "BSS", "UNB", "AFP", "Reuters", "AP", "Anadolu", "Xinhua", "PTI", "ANI", "IANS", "dpa", "Kyodo",
+    "Yonhap", "Interfax", "Bloomberg", "Bernama",
+])
+_WIRE_ALT = "|".join(regex.escape(w) for w in sorted(WIRE_NAMES, key=len, reverse=True))
+# "বার্তা সংস্থা এএফপি", "রয়টার্সের", "এএফপিকে": the printed name, then an optional case ending.
+_WIRE = regex.compile(
+    rf"(?<![\p{{L}}\p{{M}}\p{{N}}])(?P<credit>(?:(?:বার্তা|সংবাদ)\s?সংস্থা\s+)?(?P<name>{_WIRE_ALT}))"
+    r"(?:[’'-]?(?:য়ের|এর|ের|র|কে|ও|ই))?(?![\p{L}\p{M}\p{N}])"
+)
+_SOURCE_SPLIT = regex.compile(r"\s*(?:[,/;]|\s(?:ও|এবং)\s)\s*")
 
 
 @dataclass(slots=True)
@@ -126,6 +148,11 @@ def _classify(text: str) -> _Line:
     if len(s) <= 40 and _CREDIT.fullmatch(s):
         return _Line(0, text, CREDIT)
     return _Line(0, text, TEXT)
+
+
+def line_kind(text: str) -> str:
+    """The class of one line (`published`, `social`, `read-more`, `text`, …), for other routes."""
+    return _classify(text).kind
 
 
 def _is_title(text: str) -> bool:
@@ -185,6 +212,7 @@ def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cl
     masthead = credit = None
     latin: Counter[str] = Counter()
     paragraphs: list[str] = []
+    para_lines: list[int] = []  # raw line number of each paragraph, for the provenance map
     cut = False
     for i, ln in enumerate(lines):
         kind = ln.kind
@@ -206,6 +234,7 @@ def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cl
                 kind = HEADER_TEXT
             else:
                 paragraphs.append(ln.text)
+                para_lines.append(ln.number)
                 continue
         elif kind in (PUBLISHED, UPDATED):
             published = published or ln.value
@@ -245,19 +274,10 @@ def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cl
             "check the capture file; it may be truncated or in an unknown layout",
         ))
 
-    dateline = place = agency = None
-    if paragraphs:
-        m = _DATELINE.match(text, body_start)
-        if m and (m["agency"] or (m["date"] and search_date(m["date"]))):
-            dateline = Span(m.start(), m.end(), m.group(0))
-            place, agency = m["place"], (m["agency"].strip() if m["agency"] else None)
-
-    source_line = None
-    if paragraphs:
-        last_start = len(text) - len(paragraphs[-1])
-        m = _SOURCE.search(text, last_start)
-        if m:
-            source_line = Span(m.start("src"), m.end("src"), m["src"])
+    dateline, place, agency, source_line = find_credits(text, body_start, paragraphs)
+    byline = lines[byline_i].text.strip() if byline_i is not None else None
+    agencies = credited_agencies(text, body_start, dateline_agency=agency, dateline=dateline,
+                                 source_line=source_line, byline=byline)
 
     # A Latin line repeated across the page is the logo alt text, i.e. the outlet's own name.
     repeated_latin = [w for w, n in latin.most_common() if n >= 2]
@@ -271,15 +291,94 @@ def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cl
         published_at=published if isinstance(published, datetime) else None,
         updated_at=updated if isinstance(updated, datetime) else None,
         masthead_date=masthead,
-        byline=lines[byline_i].text.strip() if byline_i is not None else None,
+        byline=byline,
         dateline=dateline,
         dateline_place=place,
         dateline_agency=agency,
         credit=credit,
         source_line=source_line,
         dropped=dict(sorted(dropped.items())),
+        agencies=agencies,
+        content_type=CAPTURE_CONTENT_TYPE,
+        raw_map=rawmap.map_lines(
+            raw, ([lines[title_i].number] if title_i is not None else []) + para_lines, head + paragraphs
+        ),
     )
     return cleaned, problems
+
+
+def find_credits(
+    text: str, body_start: int, paragraphs: list[str]
+) -> tuple[Span | None, str | None, str | None, Span | None]:
+    """(dateline span, its place, its agency, `সূত্র:` span) of a cleaned text whose body starts
+    at body_start and ends with paragraphs[-1]; shared by the capture and HTML routes."""
+    dateline = place = agency = None
+    if paragraphs:
+        m = _DATELINE.match(text, body_start)
+        if m and (m["agency"] or (m["date"] and search_date(m["date"]))):
+            dateline = Span(m.start(), m.end(), m.group(0))
+            place, agency = m["place"], (m["agency"].strip() if m["agency"] else None)
+
+    source_line = None
+    if paragraphs:
+        last_start = len(text) - len(paragraphs[-1])
+        m = _SOURCE.search(text, last_start)
+        if m:
+            source_line = Span(m.start("src"), m.end("src"), m["src"])
+    return dateline, place, agency, source_line
+
+
+def credited_agencies(
+    text: str,
+    body_start: int,
+    *,
+    dateline_agency: str | None = None,
+    dateline: Span | None = None,
+    source_line: Span | None = None,
+    byline: str | None = None,
+    structured: tuple[str, ...] = (),
+) -> tuple[str, ...]:
+    """Credited agencies as printed, in order of appearance, each once.
+
+    Order: `structured` (the page's own data, e.g. JSON-LD sourceOrganization, which precedes the
+    body), a byline that is a wire name, then in the body the dateline agency, wire names (with
+    `বার্তা সংস্থা` kept when printed; a case ending such as -কে/-এর dropped) and the names on a
+    `সূত্র:` line. A second mention of the same agency is skipped.
+    """
+    found: list[tuple[int, str, str]] = []  # (position, as printed, identity for de-duplication)
+    for name in structured:
+        found.append((-2, name, name))
+    if byline:
+        m = _WIRE.fullmatch(byline)
+        if m:
+            found.append((-1, m["credit"], m["name"]))
+    if dateline is not None and dateline_agency:
+        found.append((dateline.start, dateline_agency, wire_name(dateline_agency) or dateline_agency))
+    for m in _WIRE.finditer(text, body_start):
+        found.append((m.start(), m["credit"], m["name"]))
+    if source_line is not None:
+        at = source_line.start
+        for part in _SOURCE_SPLIT.split(source_line.text):
+            if part:
+                found.append((at, part, wire_name(part) or part))
+    out: list[str] = []
+    seen: set[str] = set()
+    for _, printed, identity in sorted(found, key=lambda f: f[0]):
+        if identity not in seen:
+            seen.add(identity)
+            out.append(printed)
+    return tuple(out)
+
+
+def wire_name(s: str) -> str | None:
+    """The agency if `s` is just a wire service's name (`বাসস`, `বার্তা সংস্থা এএফপির`), else None."""
+    m = _WIRE.fullmatch(s.strip())
+    return m["name"] if m else None
+
+
+def is_credit_line(s: str) -> bool:
+    """A desk credit such as `আমারসংবাদ/টিএইচ` (dropped from the text, kept as `credit`)."""
+    return len(s) <= 40 and _CREDIT.fullmatch(s) is not None
 
 
 def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Problem]]:
@@ -295,6 +394,9 @@ def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Pr
             "check raw/sources.csv capture_file and that the file is committed",
         )]
     if source.capture_kind == "html":
+        # imported here, not at the top: builder.extract imports this module's credit rules
+        from builder import extract
+
         cleaned, problems = extract.clean_html(data, source.doc_id, file=file)
     elif source.capture_kind == "text":
         try:
@@ -311,7 +413,8 @@ def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Pr
             "source-bad-kind", file, record, "capture_kind",
             f"unknown capture_kind {source.capture_kind!r}", "use 'text' or 'html'",
         )]
-    unusable = {"capture-empty-body", "html-empty-body", "html-bad-encoding", "html-placeholder-clash"}
+    unusable = {"capture-empty-body", "html-empty-body", "html-bad-encoding", "html-placeholder-clash",
+                "html-too-large", "html-too-deep", "html-not-html", "html-extract-error"}
     if any(p.code in unusable for p in problems):
         return None, problems
     return cleaned, problems
