@@ -121,7 +121,17 @@ def page_metadata(c: Cleaned) -> dict[str, Any]:
     }
 
 
-def raw_row(source: Source, c: Cleaned, text: str, raw: bytes, annotated: bool) -> dict[str, Any]:
+def suggested_provenance(source: Source, c: Cleaned, scheme: Scheme) -> list[str]:
+    """Outlet, then the credited agencies the registry can link, each once, in the page's order."""
+    chain = [source.outlet]
+    for agency in c.agencies:
+        rid = scheme.link(agency)
+        if rid is not None and rid not in chain:
+            chain.append(rid)
+    return chain
+
+
+def raw_row(source: Source, c: Cleaned, text: str, raw: bytes, annotated: bool, scheme: Scheme) -> dict[str, Any]:
     """One captured page: what was read, how, and where each paragraph of the text came from."""
     return {
         "doc_id": source.doc_id,
@@ -135,6 +145,7 @@ def raw_row(source: Source, c: Cleaned, text: str, raw: bytes, annotated: bool) 
         "raw_sha256": hashlib.sha256(raw).hexdigest(),
         "raw_bytes": len(raw),
         **page_metadata(c),
+        "provenance_suggested": suggested_provenance(source, c, scheme),
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "annotated": annotated,
         "map": [{"start": m.start, "end": m.end, "raw_start": m.raw_start, "raw_end": m.raw_end} for m in c.raw_map],

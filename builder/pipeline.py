@@ -14,7 +14,16 @@ from builder import schema, tokens
 from builder.clean import clean_source
 from builder.anchor import Notice, anchor
 from builder.config import BuildConfig
-from builder.derive import Document, annotation_rows, attribution_rows, document_row, ner_rows, raw_row, stance_rows
+from builder.derive import (
+    Document,
+    annotation_rows,
+    attribution_rows,
+    document_row,
+    ner_rows,
+    raw_row,
+    stance_rows,
+    suggested_provenance,
+)
 from builder.errors import InvalidCorpus
 from builder.export import iter_exports
 from builder.join import join
@@ -81,7 +90,7 @@ def check(cfg: BuildConfig) -> Outcome:
             clean, text = cleaned[source.doc_id]
             split = assign_split(source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=source.split)
             raw = (raw_dir / source.capture_file).read_bytes()
-            out.rows["raw"][split].append(raw_row(source, clean, text, raw, source.doc_id in annotated_ids))
+            out.rows["raw"][split].append(raw_row(source, clean, text, raw, source.doc_id in annotated_ids, scheme))
     for doc, sentences in zip(out.documents, tokens.sentences_many(d.text for d in out.documents)):
         rows = out.rows
         rows["documents"][doc.split].append(document_row(doc, scheme))
@@ -91,8 +100,22 @@ def check(cfg: BuildConfig) -> Outcome:
         rows["attribution"][doc.split] += attribution_rows(doc, scheme)
         rows["stance"][doc.split] += stance_rows(doc, scheme)
         rows["annotations"][doc.split] += annotation_rows(doc, scheme)
+    out.notices += provenance_notices(out)
     out.problems += validate_rows(out)
     return out
+
+
+def provenance_notices(out: Outcome) -> list[Notice]:
+    """A credited agency the annotated chain leaves out is worth a look, not an error."""
+    notices = []
+    for doc in out.documents:
+        missing = [a for a in suggested_provenance(doc.source, doc.cleaned, out.scheme) if a not in doc.gold.provenance]
+        if missing:
+            notices.append(Notice(
+                "provenance-unconfirmed", doc.task.file, doc.task.record,
+                f"the page credits {missing}, which the annotated chain {' > '.join(doc.gold.provenance)} leaves out", len(missing),
+            ))
+    return notices
 
 
 def validate_rows(out: Outcome) -> list[Problem]:

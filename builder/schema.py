@@ -279,6 +279,11 @@ _RAW = (
     Field("raw_sha256", STRING, "SHA-256 of the raw file's bytes: identifies the exact capture."),
     Field("raw_bytes", Scalar("int64", minimum=0), "Size of the raw file in bytes."),
     *_PAGE_METADATA,
+    Field(
+        "provenance_suggested",
+        ListOf(STRING),
+        "Provenance chain the page itself suggests: the outlet, then each credited agency that the registry knows, in order (registry ids); compare `documents.provenance`, the annotated chain.",
+    ),
     Field("text_sha256", STRING, "SHA-256 of the cleaned text (UTF-8); equals `documents.text_sha256` for annotated documents."),
     Field("annotated", Scalar("bool"), "Whether the document has a usable annotation (and so rows in the other configs)."),
     Field(

@@ -73,3 +73,11 @@ def test_gold_spec_that_no_longer_fits_the_text_fails(cli, corpus: Path) -> None
 def test_every_command_is_documented_in_readme(command: str) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert f"builder {command}" in readme
+
+
+def test_annotated_chain_missing_a_credited_agency_is_a_notice(cli, corpus: Path) -> None:
+    apply_edits(corpus, [{"file": "annotations/export/000_ba2a176cc4aaac8d.json", "item": {"from_name": "provenance"},
+                          "set": {"value/text/0": "BSS > KCNA"}}])
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "provenance-unconfirmed" in result.stdout and "'AFP'" in result.stdout

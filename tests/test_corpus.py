@@ -153,3 +153,13 @@ def test_raw_config_traces_every_paragraph_to_the_capture(loaded) -> None:
             piece = text[entry["start"]:entry["end"]]
             source = raw[entry["raw_start"]:entry["raw_end"]].decode("utf-8")
             assert " ".join(piece.split()) in " ".join(source.split())
+
+
+def test_page_credits_suggest_the_annotated_provenance(loaded) -> None:
+    raw = {r["doc_id"]: r for ds in loaded["raw"].values() for r in ds}
+    docs = {d["doc_id"]: d for ds in loaded["documents"].values() for d in ds}
+    assert raw["000_ba2a176cc4aaac8d"]["agencies"] == ["বাসস", "বার্তা সংস্থা এএফপি"]
+    assert raw["003_def7398b55f8b37b"]["agencies"] == ["বিবিসি"]
+    for doc_id, row in raw.items():
+        suggested = row["provenance_suggested"]
+        assert docs[doc_id]["provenance"][: len(suggested)] == suggested

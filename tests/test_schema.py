@@ -124,7 +124,7 @@ def raw_row(doc: dict) -> dict:
         "doc_id": doc["doc_id"], "outlet": doc["outlet"], "url": None, "capture_kind": "html",
         "capture_file": "html/d1.html", "captured_at": "2025-08-13", "rights": "test page",
         "content_type": "text/html; charset=utf-8", "raw_sha256": "0" * 64, "raw_bytes": 5000,
-        **{k: doc[k] for k in meta}, "text_sha256": doc["text_sha256"], "annotated": True,
+        **{k: doc[k] for k in meta}, "provenance_suggested": ["BSS", "AFP"], "text_sha256": doc["text_sha256"], "annotated": True,
         "map": [{"start": 0, "end": 10, "raw_start": 120, "raw_end": 180}],
     }
 

@@ -165,7 +165,7 @@ def raw_row(doc: dict) -> dict:
         "doc_id": doc["doc_id"], "outlet": doc["outlet"], "url": doc["url"], "capture_kind": "text",
         "capture_file": f"captures/{doc['doc_id']}.txt", "captured_at": None, "rights": "test",
         "content_type": "text/plain; charset=utf-8", "raw_sha256": "1" * 64, "raw_bytes": 3000,
-        **{k: doc[k] for k in meta}, "text_sha256": doc["text_sha256"], "annotated": True,
+        **{k: doc[k] for k in meta}, "provenance_suggested": [doc["outlet"]], "text_sha256": doc["text_sha256"], "annotated": True,
         "map": [{"start": 0, "end": 5, "raw_start": 0, "raw_end": 15}],
     }
 
