@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from builder.card import CardInputs
@@ -41,5 +42,10 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
     )
 
 
+def extras(cfg: BuildConfig, outcome: Outcome) -> list[Callable[[Path], None]]:
+    """Artefacts written into the dataset folder beside the data, each `f(folder)`; registered here."""
+    return []
+
+
 def write(cfg: BuildConfig, outcome: Outcome, out_dir: Path) -> Manifest:
-    return write_dataset(out_dir, outcome.rows, outcome.scheme, card=card_inputs(cfg, outcome))
+    return write_dataset(out_dir, outcome.rows, outcome.scheme, card=card_inputs(cfg, outcome), extras=extras(cfg, outcome))

@@ -12,7 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Sequence, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,7 @@ def write_dataset(
     scheme: Scheme,
     *,
     card: CardInputs,
+    extras: Sequence[Callable[[Path], None]] = (),
 ) -> Manifest:
     """Write rows per config and split plus README.md into out_dir, replacing it atomically."""
     out_dir = Path(out_dir)
@@ -103,6 +104,8 @@ def write_dataset(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the published folder should be readable
+        for extra in extras:  # artefacts beside the data (browser, plots, exports): swapped in together
+            extra(tmp)
         manifest = _write_into(tmp, configs, scheme, card)
         _swap_in(tmp, out_dir)
     except BaseException:
