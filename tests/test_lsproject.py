@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from conftest import tree_digest
 
+from builder import gazetteer as G
 from builder import lsproject as L
 from builder.cli_ls import ls_app
 from builder.config import load_config
@@ -65,34 +66,34 @@ def test_gazetteer_leaves_out_the_document_itself_and_takes_the_majority_label()
         "b": Counter({("ঢাকা", "LOC"): 1, ("পুতিন", "PER"): 1}),
         "c": Counter({("রুশ", "NORP"): 1, ("পুতিন", "PER"): 1, ("কেসিএনএ", "GPE"): 1}),
     }
-    assert L.gazetteer(surfaces, exclude="a") == {"পুতিন": "PER", "ঢাকা": "LOC", "রুশ": "NORP", "কেসিএনএ": "GPE"}
-    gaz = L.gazetteer(surfaces, exclude="c")
+    assert G.gazetteer(surfaces, exclude="a") == {"পুতিন": "PER", "ঢাকা": "LOC", "রুশ": "NORP", "কেসিএনএ": "GPE"}
+    gaz = G.gazetteer(surfaces, exclude="c")
     assert gaz == {"ঢাকা": "GPE", "কেসিএনএ": "ORG", "পুতিন": "PER"}  # its own রুশ is not there
-    assert "ঢাকা" not in L.gazetteer({**surfaces, "d": Counter({("ঢাকা", "LOC"): 1})}, exclude="x")  # 2:2 tie
+    assert "ঢাকা" not in G.gazetteer({**surfaces, "d": Counter({("ঢাকা", "LOC"): 1})}, exclude="x")  # 2:2 tie
 
 
 def test_matches_are_whole_words_longest_first_and_never_overlap():
     text = "কিম জং\u00a0উন ও কিমের দল; পরে কিম এলেন জং"
     gaz = {"কিম": "PER", "কিম জং উন": "PER", "জং": "ORG", "দল": "ORG"}
-    found = [(i["value"]["text"], i["value"]["labels"][0]) for i in L.match(text, gaz)]
+    found = [(i["value"]["text"], i["value"]["labels"][0]) for i in G.match(text, gaz)]
     assert found == [("কিম জং\u00a0উন", "PER"), ("দল", "ORG"), ("কিম", "PER"), ("জং", "ORG")]
-    items = L.match(text, gaz)
+    items = G.match(text, gaz)
     assert all(text[i["value"]["start"] : i["value"]["end"]] == i["value"]["text"] for i in items)
     assert len({i["id"] for i in items}) == len(items) and {i["from_name"] for i in items} == {"entity"}
 
 
 def test_gazetteer_version_is_a_stable_hash_of_its_content():
     gaz = {"ঢাকা": "GPE", "পুতিন": "PER"}
-    version = L.gazetteer_version(gaz)
+    version = G.gazetteer_version(gaz)
     assert re.fullmatch(r"gazetteer-[0-9a-f]{12}", version)
-    assert L.gazetteer_version(dict(reversed(gaz.items()))) == version
-    assert L.gazetteer_version({**gaz, "পুতিন": "ORG"}) != version
+    assert G.gazetteer_version(dict(reversed(gaz.items()))) == version
+    assert G.gazetteer_version({**gaz, "পুতিন": "ORG"}) != version
 
 
 def test_gold_surfaces_come_from_the_committed_exports(corpus):
-    surfaces = L.gold_surfaces(load_config(corpus))
+    surfaces = G.gold_surfaces(load_config(corpus))
     assert set(surfaces) == {A, B}
-    gaz = L.gazetteer(surfaces, exclude=A)
+    gaz = G.gazetteer(surfaces, exclude=A)
     assert set(gaz) == {s for s, _ in surfaces[B]} - {s for s, labels in _ties(surfaces[B])}
     assert "ভ্লাদিমির পুতিন" in gaz  # the NBSP of the text became a space: it matches either
 
@@ -331,11 +332,11 @@ def test_predictions_come_from_other_documents_and_are_not_stacked(cli, corpus, 
         return list(admin.predictions.list(task=tasks[doc_id].id))
 
     first = {d: predictions(d) for d in (A, B)}
-    surfaces = L.gold_surfaces(load_config(corpus))
+    surfaces = G.gold_surfaces(load_config(corpus))
     for doc_id, other in ((A, B), (B, A)):
         (pred,) = first[doc_id]
-        gaz = L.gazetteer(surfaces, exclude=doc_id)
-        assert pred.model_version == L.gazetteer_version(gaz)
+        gaz = G.gazetteer(surfaces, exclude=doc_id)
+        assert pred.model_version == G.gazetteer_version(gaz)
         text = tasks[doc_id].data["text"]
         spans = sorted((i["value"]["start"], i["value"]["end"]) for i in pred.result)
         assert spans and all(e1 <= s2 for (_, e1), (s2, _) in pairwise(spans)), "no overlaps"
