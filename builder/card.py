@@ -26,7 +26,7 @@ from builder.scheme import Scheme
 if TYPE_CHECKING:  # write.py imports this module
     from builder.write import Manifest
 
-BLOCKS = ("FIELDS", "STATS")
+BLOCKS = ("FIELDS", "STATS", "PLOTS", "AGREEMENT")
 TAGS = ("news", "quotation-attribution", "stance-detection", "bengali")
 _SIZE_CATEGORIES = (  # Hub buckets: (exclusive upper bound, name)
     (1_000, "n<1K"),
@@ -56,6 +56,8 @@ class CardInputs:
     # Problem code -> records dropped for it (non-strict builds); None leaves the section out
     # rather than claiming nothing was dropped.
     problems: Mapping[str, int] | None = None
+    # Markdown of the AGREEMENT block (builder.plots.agreement_markdown); None: not computed.
+    agreement: str | None = None
 
 
 def marker(block: str, end: bool = False) -> str:
@@ -154,8 +156,23 @@ def fill_blocks(text: str, blocks: Mapping[str, str]) -> str:
 
 
 def render_blocks(manifest: Manifest, scheme: Scheme, inputs: CardInputs) -> dict[str, str]:
-    """Generated Markdown per block name: field tables and build statistics."""
-    return {"FIELDS": _fields_block(manifest, scheme), "STATS": _stats_block(manifest, inputs)}
+    """Generated Markdown per block name: field tables, build statistics, figures, agreement."""
+    return {
+        "FIELDS": _fields_block(manifest, scheme),
+        "STATS": _stats_block(manifest, inputs),
+        "PLOTS": _plots_block(manifest),
+        "AGREEMENT": inputs.agreement or "Inter-annotator agreement was not computed for this build.",
+    }
+
+
+def _plots_block(manifest: Manifest) -> str:
+    # The figures are written (builder.plots, a release extra) before the card, so they are in manifest.files.
+    from builder.plots import FIGURES, IMAGES_DIR
+
+    shown = [(f"{IMAGES_DIR}/{name}", caption) for name, caption in FIGURES.items() if f"{IMAGES_DIR}/{name}" in manifest.files]
+    if not shown:
+        return "No figures in this build."
+    return "\n\n".join(f"![{caption}]({path})" for path, caption in shown)
 
 
 def _fields_block(manifest: Manifest, scheme: Scheme) -> str:

@@ -184,10 +184,14 @@ def server(
         _fail(e)
 
 
-from builder.cli_ls import ls_app  # here, after `app`: cli_ls never imports this module
-app.add_typer(ls_app, name="ls")
+# Sub-commands live in their own modules, registered here after `app` exists; none imports this module.
 from builder.cli_eval import evaluate  # noqa: E402
+from builder.cli_ls import ls_app  # noqa: E402
+from builder.cli_publish import publish  # noqa: E402
+
+app.add_typer(ls_app, name="ls")
 app.command("eval")(evaluate)
+app.command("publish")(publish)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from builder.card import CardInputs
 from builder.config import BuildConfig
+from builder import browser, exports, plots
 from builder.adjudicate import POLICY
 from builder.pipeline import Outcome
 from builder.write import Manifest, write_dataset
@@ -39,12 +40,17 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
             "spans re-anchored (text changed after annotation)": str(sum(n.count for n in outcome.notices if n.code == "spans-reanchored")),
         },
         problems={},
+        agreement=plots.agreement_markdown(outcome.rows),
     )
 
 
 def extras(cfg: BuildConfig, outcome: Outcome) -> list[Callable[[Path], None]]:
-    """Artefacts written into the dataset folder beside the data, each `f(folder)`; registered here."""
-    return []
+    """Artefacts written into the dataset folder beside the data, each `f(folder)`."""
+    return [
+        lambda folder: browser.write_browser(folder, outcome),
+        exports.extra(cfg.license, outcome),
+        lambda folder: plots.write_plots(folder, outcome),
+    ]
 
 
 def write(cfg: BuildConfig, outcome: Outcome, out_dir: Path) -> Manifest:

@@ -1,0 +1,368 @@
+"""Checked rows → other tools' formats in `exports/` of the dataset folder, plus `croissant.json`.
+
+Everything is derived from the rows of one Outcome and written deterministically (fixed order,
+no times, no random ids), so two builds of the same inputs give byte-identical files.
+
+exports/conll/<split>.conll
+    CoNLL-2003 style, from the `ner` config: `-DOCSTART- -X- -X- O` then a blank line at the start of
+    every document, one token per line as `TOKEN POS CHUNK TAG` with `_ _` placeholders for POS and
+    CHUNK, the BIO tag names of the scheme (`bio_tags`), a blank line after every sentence.
+
+exports/spacy/<split>.spacy
+    spaCy DocBin, one Doc per document of the `documents` config, in split order. The Doc text is the
+    document `text` exactly; tokens are those of builder.tokens (whitespace between them becomes
+    spaCy whitespace tokens / trailing spaces), sentence starts are set from the same sentencizer.
+    `doc.ents` are the entities of the document, built with `Doc.char_span`; of nested or overlapping
+    entities only the outermost is kept (earlier start, then longer), as in the `ner` config.
+    `doc.user_data` holds `doc_id` and `split`.
+
+exports/attributions.jsonl
+    One JSON object per attribution (the `attribution` config, splits in order), field names after
+    PARC 3.0 / PolNeAR (source, cue, content of an attribution relation):
+      doc_id            document id (documents config)
+      attribution_id    corpus-wide attribution id (`attribution.id`)
+      split             split of the document
+      outlet            registry id of the publishing outlet
+      attribution_type  `direct`, `indirect` or `mixed`
+      source            {"text", "char_start", "char_end"} or null for an unnamed source
+      cue               {"text", "char_start", "char_end"}
+      content           {"text", "char_start", "char_end"}
+      source_id         registry id of the source, null when unnamed
+      source_type       registry category of the source (`unnamed` for an unnamed source)
+      nested_in         attribution_id of the enclosing attribution, null at top level
+      depth             nesting depth, 0 at top level
+      chain             reporting chain of registry ids, outlet first, this source last
+    Offsets are code points into the document `text`, end exclusive: text[char_start:char_end] == text.
+
+croissant.json (dataset root)
+    Croissant 1.0 JSON-LD metadata built from the datasets Features: one FileSet per config
+    (`data/<config>/*.parquet`) and one RecordSet per config; structs become `subField`s, lists are
+    `repeated`, ClassLabel values are integers whose names are listed in the field description.
+    `license` is the card's license (pyproject `license`, the value the card's YAML gets), as a URL
+    when known; `citeAs` and `datePublished` are fixed constants here, never the build time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from builder import schema, tokens
+from builder.pipeline import Outcome
+
+EXPORTS = "exports"
+CROISSANT = "croissant.json"
+DOCSTART = "-DOCSTART- -X- -X- O"
+# Fixed, so the metadata does not change from build to build; bump with a release.
+DATE_PUBLISHED = "2026-11-23"
+DATASET_NAME = "bn-news-attribution"
+CITE_AS = (
+    "@misc{bn_news_attribution, title={Bengali News: Entities, Source Attribution and Stance}, "
+    "year={2026}, note={Hugging Face dataset}}"
+)
+
+
+def extra(license: str, outcome: Outcome) -> Callable[[Path], None]:
+    """The release extra: `f(folder)` writing every export and croissant.json."""
+
+    def write(folder: Path) -> None:
+        write_exports(folder, outcome, license=license)
+
+    return write
+
+
+def write_exports(folder: Path, outcome: Outcome, *, license: str = "cc-by-nc-4.0") -> list[Path]:
+    """Write exports/ and croissant.json into the dataset folder; returns the files written."""
+    folder = Path(folder)
+    written: list[Path] = []
+    for split in outcome.splits:
+        ner = outcome.rows.get("ner", {}).get(split, [])
+        if ner:
+            written.append(_write(folder / EXPORTS / "conll" / f"{split}.conll", conll(ner)))
+        docs = outcome.rows.get("documents", {}).get(split, [])
+        if docs:
+            path = folder / EXPORTS / "spacy" / f"{split}.spacy"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(docbin_bytes(docs, split))
+            written.append(path)
+    lines = [json.dumps(r, ensure_ascii=False) for r in attribution_records(outcome)]
+    written.append(_write(folder / EXPORTS / "attributions.jsonl", "".join(line + "\n" for line in lines)))
+    meta = croissant(outcome, license=license)
+    written.append(_write(folder / CROISSANT, json.dumps(meta, ensure_ascii=False, indent=2) + "\n"))
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+# --- CoNLL -----------------------------------------------------------------------------------
+
+
+def conll(ner_rows: list[dict[str, Any]]) -> str:
+    """CoNLL-2003 text for the sentence rows of one split (rows of a document are consecutive)."""
+    out: list[str] = []
+    current = None
+    for row in ner_rows:
+        if row["doc_id"] != current:
+            current = row["doc_id"]
+            out += [DOCSTART, ""]
+        for tok, tag in zip(row["tokens"], row["ner_tags"]):
+            out.append(f"{tok} _ _ {tag}")
+        out.append("")
+    return "".join(line + "\n" for line in out)
+
+
+def read_conll(text: str) -> list[tuple[list[str], list[str]]]:
+    """(tokens, tags) per sentence of a CoNLL file written by `conll` (document markers skipped)."""
+    sentences: list[tuple[list[str], list[str]]] = []
+    toks: list[str] = []
+    tags: list[str] = []
+    for line in text.split("\n"):
+        if not line or line == DOCSTART:
+            if toks:
+                sentences.append((toks, tags))
+                toks, tags = [], []
+            continue
+        parts = line.split(" ")
+        toks.append(parts[0])
+        tags.append(parts[-1])
+    return sentences
+
+
+# --- spaCy -----------------------------------------------------------------------------------
+
+
+def outermost(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entities without nesting: earlier start first, then the longer; overlapped ones dropped."""
+    kept: list[dict[str, Any]] = []
+    end = -1
+    for e in sorted(entities, key=lambda e: (e["start"], -e["end"])):
+        if e["start"] >= end:
+            kept.append(e)
+            end = e["end"]
+    return kept
+
+
+def spacy_doc(text: str, sentences: list[tokens.Sentence]):
+    """A spaCy Doc whose text is exactly `text`, tokenised as builder.tokens does."""
+    from spacy.tokens import Doc
+
+    words: list[str] = []
+    spaces: list[bool] = []
+    starts: list[bool] = []
+    pos = 0
+
+    def gap(upto: int) -> None:
+        between = text[pos:upto]
+        if not between:
+            return
+        if between == " " and words and not spaces[-1]:
+            spaces[-1] = True
+            return
+        words.append(between)
+        spaces.append(False)
+        starts.append(not words[:-1])
+
+    for sentence in sentences:
+        for i, (tok, start) in enumerate(zip(sentence.tokens, sentence.token_starts)):
+            gap(start)
+            words.append(tok)
+            spaces.append(False)
+            starts.append(i == 0)
+            pos = start + len(tok)
+    gap(len(text))
+    if starts:
+        starts[0] = True
+    doc = Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts)
+    assert doc.text == text, "spaCy Doc text differs from the document text"
+    return doc
+
+
+def docbin_bytes(document_rows: list[dict[str, Any]], split: str) -> bytes:
+    from spacy.tokens import DocBin
+
+    bin_ = DocBin(store_user_data=True)
+    texts = [row["text"] for row in document_rows]
+    for row, sents in zip(document_rows, tokens.sentences_many(texts)):
+        doc = spacy_doc(row["text"], sents)
+        ents = []
+        for e in outermost(row["entities"]):
+            span = doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode="strict")
+            if span is not None:
+                ents.append(span)
+        doc.ents = ents
+        doc.user_data["doc_id"] = row["doc_id"]
+        doc.user_data["split"] = split
+        bin_.add(doc)
+    return bin_.to_bytes()
+
+
+# --- attributions ----------------------------------------------------------------------------
+
+
+def _span(span: dict[str, Any] | None) -> dict[str, Any] | None:
+    if span is None:
+        return None
+    return {"text": span["text"], "char_start": span["start"], "char_end": span["end"]}
+
+
+def attribution_records(outcome: Outcome) -> Iterator[dict[str, Any]]:
+    for split in outcome.splits:
+        for row in outcome.rows.get("attribution", {}).get(split, []):
+            yield {
+                "doc_id": row["doc_id"],
+                "attribution_id": row["id"],
+                "split": split,
+                "outlet": row["outlet"],
+                "attribution_type": row["type"],
+                "source": _span(row["source"]),
+                "cue": _span(row["cue"]),
+                "content": _span(row["content"]),
+                "source_id": row["source_id"],
+                "source_type": row["source_type"],
+                "nested_in": row["parent_id"],
+                "depth": row["depth"],
+                "chain": list(row["chain"]),
+            }
+
+
+# --- Croissant -------------------------------------------------------------------------------
+
+_CONTEXT = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "equivalentProperty": "cr:equivalentProperty",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+
+_LICENSES = {
+    "cc-by-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "cc-by-sa-4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "cc-by-nc-4.0": "https://creativecommons.org/licenses/by-nc/4.0/",
+    "cc-by-nc-sa-4.0": "https://creativecommons.org/licenses/by-nc-sa/4.0/",
+    "cc0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "mit": "https://opensource.org/licenses/MIT",
+    "apache-2.0": "https://www.apache.org/licenses/LICENSE-2.0",
+}
+
+
+def _data_type(feature: Any) -> str:
+    if isinstance(feature, datasets.ClassLabel):
+        return "sc:Integer"
+    dtype = feature.dtype
+    if dtype.startswith(("int", "uint")):
+        return "sc:Integer"
+    if dtype.startswith("float"):
+        return "sc:Float"
+    if dtype == "bool":
+        return "sc:Boolean"
+    if dtype.startswith("timestamp"):
+        return "sc:Date"
+    return "sc:Text"
+
+
+def _field(config: str, path: list[str], feature: Any, column: str, json_path: str) -> dict[str, Any]:
+    fid = f"{config}/" + "/".join(path)
+    repeated = False
+    if isinstance(feature, (datasets.List, datasets.Sequence, list)):
+        repeated = True
+        feature = feature.feature if not isinstance(feature, list) else feature[0]
+    source: dict[str, Any] = {"fileSet": {"@id": f"{config}-files"}, "extract": {"column": column}}
+    if json_path:
+        source["transform"] = {"jsonPath": json_path}
+    out: dict[str, Any] = {"@type": "cr:Field", "@id": fid, "name": fid}
+    description = ""
+    if isinstance(feature, dict):
+        base = json_path + "[*]" if repeated and json_path else json_path
+        out["subField"] = [
+            _field(config, [*path, name], sub, column, f"{base}.{name}" if base else name)
+            for name, sub in feature.items()
+        ]
+    else:
+        out["dataType"] = _data_type(feature)
+        if isinstance(feature, datasets.ClassLabel):
+            description = "ClassLabel index into: " + ", ".join(f"{i}={n}" for i, n in enumerate(feature.names))
+    out["source"] = source
+    if repeated:
+        out["repeated"] = True
+    if description:
+        out["description"] = description
+    return out
+
+
+def croissant(outcome: Outcome, *, license: str) -> dict[str, Any]:
+    """Croissant JSON-LD for the dataset folder (relative paths, no network needed to read it)."""
+    configs = [c for c in schema.CONFIGS if any(outcome.rows.get(c, {}).values())]
+    distribution = []
+    record_sets = []
+    for config in configs:
+        distribution.append({
+            "@type": "cr:FileSet",
+            "@id": f"{config}-files",
+            "name": f"{config}-files",
+            "description": f"Parquet files of the {config} config, all splits.",
+            "encodingFormat": "application/x-parquet",
+            "includes": f"data/{config}/*.parquet",
+        })
+        features = schema.features(config, outcome.scheme)
+        record_sets.append({
+            "@type": "cr:RecordSet",
+            "@id": config,
+            "name": config,
+            "description": f"Rows of the {config} config.",
+            "field": [_field(config, [name], feature, name, "") for name, feature in features.items()],
+        })
+    return {
+        "@context": _CONTEXT,
+        "@type": "sc:Dataset",
+        "conformsTo": "http://mlcommons.org/croissant/1.0",
+        "name": DATASET_NAME,
+        "description": "Bengali news: named entities, source attribution (source, cue, content) and stance.",
+        "citeAs": CITE_AS,
+        "datePublished": DATE_PUBLISHED,
+        "inLanguage": "bn",
+        "license": _LICENSES.get(license, license),
+        "url": f"https://huggingface.co/datasets/{DATASET_NAME}",
+        "version": "1.0.0",
+        "distribution": distribution,
+        "recordSet": record_sets,
+    }

@@ -1,0 +1,120 @@
+"""exports/: CoNLL, spaCy DocBin, attributions JSONL and croissant.json, written by every build."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import INPUTS, REPO, tree_digest
+
+from builder import exports, pipeline, release
+from builder.config import load_config
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Outcome, Path]:
+    root = tmp_path_factory.mktemp("exports-corpus")
+    for name in INPUTS:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, root / name)
+        elif src.exists():
+            shutil.copy2(src, root / name)
+    cfg = load_config(root)
+    outcome = pipeline.check(cfg)
+    pipeline.require_clean(outcome)
+    out = root / "build" / "dataset"
+    release.write(cfg, outcome, out)
+    return outcome, out
+
+
+def _splits(outcome: pipeline.Outcome, config: str) -> list[str]:
+    return [s for s in outcome.splits if outcome.rows[config][s]]
+
+
+def test_conll_equals_ner_config(built) -> None:
+    outcome, out = built
+    for split in _splits(outcome, "ner"):
+        text = (out / "exports" / "conll" / f"{split}.conll").read_text(encoding="utf-8")
+        rows = outcome.rows["ner"][split]
+        assert exports.read_conll(text) == [(list(r["tokens"]), list(r["ner_tags"])) for r in rows]
+        assert text.count(exports.DOCSTART) == len({r["doc_id"] for r in rows})
+        tags = set(outcome.scheme.bio_tags)
+        for line in text.splitlines():
+            if line and line != exports.DOCSTART:
+                _token, pos, chunk, tag = line.split(" ")
+                assert (pos, chunk) == ("_", "_") and tag in tags
+
+
+def test_docbin_entities_equal_documents_outermost(built) -> None:
+    from spacy.tokens import DocBin
+
+    from builder import tokens
+
+    outcome, out = built
+    for split in _splits(outcome, "documents"):
+        docs = list(DocBin().from_disk(out / "exports" / "spacy" / f"{split}.spacy").get_docs(tokens.nlp().vocab))
+        rows = outcome.rows["documents"][split]
+        assert [d.user_data["doc_id"] for d in docs] == [r["doc_id"] for r in rows]
+        for doc, row in zip(docs, rows):
+            assert doc.text == row["text"]
+            ents = sorted(row["entities"], key=lambda e: (e["start"], -e["end"]))
+            outer = [e for e in ents if not any(o is not e and o["start"] <= e["start"] and e["end"] <= o["end"]
+                                                and (o["start"], -o["end"]) < (e["start"], -e["end"]) for o in ents)]
+            assert [(e.start_char, e.end_char, e.text, e.label_) for e in doc.ents] == [
+                (e["start"], e["end"], e["text"], e["label"]) for e in outer
+            ]
+            sent_tokens = [[t.text for t in s if not t.is_space] for s in doc.sents]
+            assert sent_tokens == [list(s.tokens) for s in tokens.sentences(row["text"])]
+
+
+def test_attributions_jsonl_offsets_slice_text(built) -> None:
+    outcome, out = built
+    texts = {r["doc_id"]: r["text"] for rows in outcome.rows["documents"].values() for r in rows}
+    lines = (out / "exports" / "attributions.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == sum(len(r) for r in outcome.rows["attribution"].values()) > 0
+    ids = set()
+    for line in lines:
+        rec = json.loads(line)
+        ids.add(rec["attribution_id"])
+        text = texts[rec["doc_id"]]
+        for part in ("source", "cue", "content"):
+            span = rec[part]
+            if span is not None:
+                assert text[span["char_start"]:span["char_end"]] == span["text"]
+        assert rec["nested_in"] is None or rec["nested_in"] in {json.loads(x)["attribution_id"] for x in lines}
+        assert rec["depth"] == 0 if rec["nested_in"] is None else rec["depth"] > 0
+        assert rec["chain"][-1] == (rec["source_id"] or "unnamed")
+
+
+def test_croissant_validates_offline(built) -> None:
+    import mlcroissant as mlc
+
+    outcome, out = built
+    meta = json.loads((out / "croissant.json").read_text(encoding="utf-8"))
+    assert meta["datePublished"] and meta["citeAs"]
+    license = load_config(out.parents[1]).license  # the card's license
+    assert meta["license"] == exports._LICENSES.get(license, license)
+    dataset = mlc.Dataset(jsonld=str(out / "croissant.json"))  # raises on validation errors
+    issues = dataset.metadata.ctx.issues
+    assert not issues.errors and not issues.warnings, issues.report()
+    assert {rs["name"] for rs in meta["recordSet"]} == {c for c in outcome.rows if any(outcome.rows[c].values())}
+    assert {fs["includes"] for fs in meta["distribution"]} == {f"data/{rs['name']}/*.parquet" for rs in meta["recordSet"]}
+    records = list(dataset.records("ner"))
+    assert len(records) == sum(len(r) for r in outcome.rows["ner"].values())
+
+
+def test_two_builds_byte_identical(built, tmp_path: Path) -> None:
+    outcome, out = built
+    cfg = load_config(out.parents[1])
+    again = tmp_path / "dataset"
+    release.write(cfg, pipeline.check(cfg), again)
+    first, second = tree_digest(out), tree_digest(again)
+    assert {f for f in first if f.startswith("exports/") or f == "croissant.json"} == {
+        "croissant.json", "exports/attributions.jsonl",
+        *(f"exports/conll/{s}.conll" for s in _splits(outcome, "ner")),
+        *(f"exports/spacy/{s}.spacy" for s in _splits(outcome, "documents")),
+    }
+    assert first == second
