@@ -119,6 +119,29 @@ def build(
 
 
 @app.command()
+def card(root: Path = ROOT, check_only: bool = typer.Option(False, "--check", help="Exit 1 if dataset_card.md is stale; write nothing.")) -> None:
+    """Regenerate the generated parts of dataset_card.md (YAML, field tables, counts, plots, agreement).
+
+    Example: builder card --check
+    """
+    from builder import cardfile
+
+    cfg = _config(root)
+    try:
+        state = cardfile.card_state(cfg) if check_only else cardfile.refresh_card(cfg)
+    except BuildError as e:
+        _fail(e)
+    if check_only and state.stale:
+        typer.echo(f"Error: {cfg.card_prose} is stale: it differs from the card a build of the current inputs makes", err=True)
+        typer.echo(state.diff(), err=True)
+        typer.echo("hint: run `builder card` and commit dataset_card.md", err=True)
+        raise typer.Exit(1)
+    size = len(state.fresh.encode("utf-8"))
+    verb = "is up to date" if not state.stale else ("would change" if check_only else "rewritten")
+    typer.echo(f"{cfg.card_prose} {verb} ({size:,} bytes); YAML passes the Hub vocabularies offline")
+
+
+@app.command()
 def gold(
     root: Path = ROOT,
     doc: list[str] = typer.Option(None, "--doc", help="doc_id to seed (repeatable; default: every spec in annotations/gold)."),
