@@ -58,6 +58,8 @@ class CardInputs:
     problems: Mapping[str, int] | None = None
     # Markdown of the AGREEMENT block (builder.plots.agreement_markdown); None: not computed.
     agreement: str | None = None
+    # Attributions per source type and split (strings, so not among the ClassLabel counts).
+    source_types: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 def marker(block: str, end: bool = False) -> str:
@@ -195,6 +197,15 @@ def _stats_block(manifest: Manifest, inputs: CardInputs) -> str:
     if manifest.outlets:
         out += ["", "#### Documents per outlet", "", "| outlet | documents |", "|---|---|"]
         out += [f"| `{outlet}` | {n} |" for outlet, n in manifest.outlets.items()]
+
+    if inputs.source_types:
+        splits = [s for s in schema.SPLITS if s in inputs.source_types]
+        kinds = sorted({k for per in inputs.source_types.values() for k in per})
+        out += ["", "#### Attributions per source type", "", "| source type | " + " | ".join(splits) + " | total |"]
+        out.append("|---" * (len(splits) + 2) + "|")
+        for kind in kinds:
+            counts = [inputs.source_types[s].get(kind, 0) for s in splits]
+            out.append(f"| `{kind}` | {' | '.join(map(str, counts))} | {sum(counts)} |")
 
     out += ["", "#### Labels", ""]
     out.append("Counts of each ClassLabel value, per split (empty splits left out).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
         },
         problems={},
         agreement=plots.agreement_markdown(outcome.rows),
+        source_types={
+            split: dict(Counter(row["source_type"] for row in rows))
+            for split, rows in outcome.rows["attribution"].items() if rows
+        },
     )
 
 
