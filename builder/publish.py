@@ -119,6 +119,12 @@ def prepare(cfg: BuildConfig, folder: Path) -> Plan:
             f"{folder.name} is stale: {shown} differ(s) from a fresh build of the current inputs",
             "run `builder build` and publish the new folder",
         )
+    # The folder is fresh, so its README is exactly the card a build makes now.
+    if (folder / README).read_bytes() != cfg.path(cfg.card_prose).read_bytes():
+        raise NotPublishable(
+            f"{cfg.card_prose} is stale: the committed card differs from the one this build publishes",
+            "run `builder card`, review and commit dataset_card.md, then publish",
+        )
     return commit_plan(folder)
 
 

@@ -8,16 +8,9 @@ import socket
 from pathlib import Path
 
 import pytest
-import typer
 from conftest import REPO, apply_edits
 
-from builder import cli as builder_cli
-from builder.cli_publish import publish
-
-# `builder build` plus the publish command, whether or not builder.cli registers it yet.
-app = typer.Typer()
-app.command("build")(builder_cli.build)
-app.command("publish")(publish)
+from builder.cli import app
 
 TOKEN = "hf_SECRET_do_not_print_1234567890"
 
@@ -86,12 +79,25 @@ def test_folder_of_older_inputs_is_refused(cli, corpus: Path, built: Path, no_ne
     pyproject = corpus / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if line.startswith("split_salt")]
-    if not lines:
-        pytest.skip("pyproject sets no split_salt to change")
+    assert lines, "the test needs the split_salt setting of the repository's pyproject.toml"
     pyproject.write_text(text.replace(lines[0], 'split_salt = "another-salt"', 1), encoding="utf-8")
     result = _publish(cli, corpus, built)
     assert result.exit_code == 1
     assert "stale" in result.stderr
+
+
+def test_stale_committed_card_is_refused(cli, corpus: Path, no_network: list[str]) -> None:
+    """The folder is a fresh build, but dataset_card.md was not regenerated after the inputs changed."""
+    registry = corpus / "annotations/registry.csv"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("এএফপি|এএফপিকে", "এএফপি|এ এফ পি|এএফপিকে"), encoding="utf-8")
+    out = corpus / "build" / "dataset"
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out)]).exit_code == 0
+    result = _publish(cli, corpus, out)
+    assert result.exit_code == 1
+    assert "dataset_card.md is stale" in result.stderr and "builder card" in result.stderr
+    assert cli.invoke(app, ["card", "--root", str(corpus)]).exit_code == 0
+    assert _publish(cli, corpus, out).exit_code == 0
+    assert no_network == []
 
 
 def test_failing_check_is_refused(cli, corpus: Path, built: Path, no_network: list[str]) -> None:
