@@ -32,11 +32,9 @@ def _offline_hf(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path_factory.mktemp("hf-cache")))
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    """A copy of the repository's inputs, laid out like the repository, safe to break."""
-    root = tmp_path / "corpus"
-    root.mkdir()
+def copy_inputs(root: Path) -> Path:
+    """Copy the repository's inputs into `root`, laid out like the repository."""
+    root.mkdir(parents=True, exist_ok=True)
     for name in INPUTS:
         src = REPO / name
         if src.is_dir():
@@ -44,6 +42,12 @@ def corpus(tmp_path: Path) -> Path:
         elif src.exists():
             shutil.copy2(src, root / name)
     return root
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A copy of the repository's inputs, safe to break."""
+    return copy_inputs(tmp_path / "corpus")
 
 
 @pytest.fixture

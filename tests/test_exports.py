@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import INPUTS, REPO, tree_digest
+from conftest import copy_inputs, tree_digest
 
 from builder import exports, pipeline, release
 from builder.config import load_config
@@ -15,13 +14,7 @@ from builder.config import load_config
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Outcome, Path]:
-    root = tmp_path_factory.mktemp("exports-corpus")
-    for name in INPUTS:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, root / name)
-        elif src.exists():
-            shutil.copy2(src, root / name)
+    root = copy_inputs(tmp_path_factory.mktemp("exports-corpus"))
     cfg = load_config(root)
     outcome = pipeline.check(cfg)
     pipeline.require_clean(outcome)

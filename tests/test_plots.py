@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_inputs
 
 from builder import card, pipeline, plots, release
 from builder.config import load_config
 
-REPO = Path(__file__).resolve().parents[1]
-INPUTS = ("pyproject.toml", "dataset_card.md", "raw", "text", "annotations")  # as tests/conftest.py
 ALWAYS = sorted(n for n in plots.FIGURES if n != "entity_agreement.png")  # that one needs two annotators
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -20,13 +18,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pipeline.Outcome]:
     """The repository's corpus built twice into two folders."""
-    root = tmp_path_factory.mktemp("corpus")
-    for name in INPUTS:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, root / name)
-        elif src.exists():
-            shutil.copy2(src, root / name)
+    root = copy_inputs(tmp_path_factory.mktemp("corpus"))
     cfg = load_config(root)
     outcome = pipeline.check(cfg)
     pipeline.require_clean(outcome)
