@@ -9,10 +9,11 @@ Refuses undecodable bytes and pages without a body (a Problem each, no text).
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -417,7 +418,8 @@ def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Pr
                 "html-too-large", "html-too-deep", "html-not-html", "html-extract-error"}
     if any(p.code in unusable for p in problems):
         return None, problems
-    return cleaned, problems
+    # Hash here, where the bytes are in hand, so the raw config never reads the file again.
+    return replace(cleaned, raw_sha256=hashlib.sha256(data).hexdigest(), raw_size=len(data)), problems
 
 
 def clean_all(

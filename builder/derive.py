@@ -131,7 +131,7 @@ def suggested_provenance(source: Source, c: Cleaned, scheme: Scheme) -> list[str
     return chain
 
 
-def raw_row(source: Source, c: Cleaned, text: str, raw: bytes, annotated: bool, scheme: Scheme) -> dict[str, Any]:
+def raw_row(source: Source, c: Cleaned, text: str, annotated: bool, scheme: Scheme) -> dict[str, Any]:
     """One captured page: what was read, how, and where each paragraph of the text came from."""
     return {
         "doc_id": source.doc_id,
@@ -142,8 +142,8 @@ def raw_row(source: Source, c: Cleaned, text: str, raw: bytes, annotated: bool, 
         "captured_at": source.captured_at,
         "rights": source.rights,
         "content_type": c.content_type,
-        "raw_sha256": hashlib.sha256(raw).hexdigest(),
-        "raw_bytes": len(raw),
+        "raw_sha256": c.raw_sha256,
+        "raw_bytes": c.raw_size,
         **page_metadata(c),
         "provenance_suggested": suggested_provenance(source, c, scheme),
         "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),

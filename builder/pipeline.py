@@ -6,7 +6,6 @@ sources → clean (+ compare with committed text/) → exports → join → deri
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,10 +44,6 @@ class Outcome:
     notices: list[Notice] = field(default_factory=list)
     unannotated: list[str] = field(default_factory=list)
     splits: tuple[str, ...] = ()
-
-    def problem_counts(self) -> Counter[str]:
-        return Counter(p.code for p in self.problems)
-
 
 def check(cfg: BuildConfig) -> Outcome:
     """Run every stage; rows are derived too, because token alignment is only known then."""
@@ -89,8 +84,7 @@ def check(cfg: BuildConfig) -> Outcome:
         if source.doc_id in cleaned:
             clean, text = cleaned[source.doc_id]
             split = assign_split(source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=source.split)
-            raw = (raw_dir / source.capture_file).read_bytes()
-            out.rows["raw"][split].append(raw_row(source, clean, text, raw, source.doc_id in annotated_ids, scheme))
+            out.rows["raw"][split].append(raw_row(source, clean, text, source.doc_id in annotated_ids, scheme))
     for doc, sentences in zip(out.documents, tokens.sentences_many(d.text for d in out.documents)):
         rows = out.rows
         rows["documents"][doc.split].append(document_row(doc, scheme))

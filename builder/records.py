@@ -81,3 +81,5 @@ class Cleaned:
     agencies: tuple[str, ...] = ()  # credited agencies as printed, in order of appearance ("বাসস", "এএফপি", …)
     content_type: str | None = None  # e.g. "text/html; charset=utf-8", "text/plain; charset=utf-8"
     raw_map: tuple[MapEntry, ...] = ()  # every paragraph of `text` (title included) → its bytes in the raw file
+    raw_sha256: str | None = None  # of the raw file's bytes, taken when they were read for cleaning
+    raw_size: int = 0

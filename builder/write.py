@@ -82,10 +82,6 @@ class Manifest:
         """Configs with at least one row, in schema order."""
         return tuple(c for c in schema.CONFIGS if self.rows.get(c))
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for manifest.json."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__} | {"configs": list(self.configs)}
-
 
 def write_dataset(
     out_dir: Path,
