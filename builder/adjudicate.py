@@ -2,12 +2,17 @@
 
 1. `ground_truth`: the most recently updated annotation flagged ground truth in Label Studio;
 2. `reviewer`: else the most recent annotation by a reviewer (`reviewers` in [tool.builder]);
-3. `single`: else, when there is exactly one annotation, that one;
-4. `majority`: else a merge that keeps every result item made by a strict majority of the
-   annotators: regions by control, label and offsets; relations and per-region answers by the
-   regions they connect; document answers by value. With two annotators that is what both made.
-Cancelled annotations never count. The merge may be inconsistent (a CONTENT kept, its cue
-dropped); the caller checks the merged result like any annotation and reports it.
+3. `single`: else, when one person made the annotations, that person's latest one;
+4. `majority`: else a merge of each annotator's latest annotation that keeps every result item
+   made by a strict majority of the annotators: regions by control, label and offsets; relations
+   and per-region answers by the regions they connect; document answers by value. With two
+   annotators that is what both made.
+Cancelled annotations never count. Two annotations by one person (Label Studio's "Create an
+annotation" on a task already done) are that person's revisions, not two votes: the most recently
+updated one is their answer, and the older one is kept in the `annotations` config but not in the
+gold. The merge may be inconsistent (a CONTENT kept, its cue dropped); the caller checks the merged
+result like any annotation and reports it. What the merge drops is counted per layer (`dropped`),
+so the caller can say so.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from typing import Any
 from builder.export import Annotation
 
 POLICY = (
-    "cancelled annotations never count; then a ground-truth annotation (most recent), else a reviewer's "
-    "(most recent), else the only one, else a majority merge of result items (strict majority of annotators)"
+    "cancelled annotations never count, and of several annotations by one person only the latest counts; "
+    "then a ground-truth annotation (most recent), else a reviewer's (most recent), else the only annotator's, "
+    "else a majority merge of result items (strict majority of annotators)"
 )
 MERGED_BY = "majority"
 
@@ -32,6 +38,7 @@ class Adjudication:
     gold: Annotation  # a real annotation, or a synthetic one holding the merged result
     policy: str  # ground_truth, reviewer, single or majority
     sources: tuple[Annotation, ...]  # the annotations the gold comes from
+    dropped: tuple[tuple[str, int], ...] = ()  # majority merge: (layer, items some annotator made but the gold lacks)
 
 
 def _recency(a: Annotation) -> tuple[str, int]:
@@ -51,9 +58,10 @@ def adjudicate(annotations: Sequence[Annotation], reviewers: Sequence[str] = ())
     if reviewed:
         best = max(reviewed, key=_recency)
         return Adjudication(best, "reviewer", (best,))
-    if len(live) == 1:
-        return Adjudication(live[0], "single", (live[0],))
-    ordered = sorted(live, key=lambda a: a.id)
+    latest = latest_per_annotator(live)
+    if len(latest) == 1:
+        return Adjudication(latest[0], "single", (latest[0],))
+    ordered = sorted(latest, key=lambda a: a.id)
     merged = replace(
         ordered[0],
         annotator=MERGED_BY,
@@ -62,7 +70,30 @@ def adjudicate(annotations: Sequence[Annotation], reviewers: Sequence[str] = ())
         updated_at=max(_recency(a)[0] for a in ordered) or None,
         result=merge_results([a.result for a in ordered]),
     )
-    return Adjudication(merged, "majority", tuple(ordered))
+    return Adjudication(merged, "majority", tuple(ordered), dropped_items([a.result for a in ordered], merged.result))
+
+
+def latest_per_annotator(annotations: Sequence[Annotation]) -> list[Annotation]:
+    """Each person's most recently updated annotation, in id order."""
+    best: dict[str, Annotation] = {}
+    for a in annotations:
+        if a.annotator not in best or _recency(a) > _recency(best[a.annotator]):
+            best[a.annotator] = a
+    return sorted(best.values(), key=lambda a: a.id)
+
+
+def _layer(key: tuple) -> str:
+    if key[0] == "region":
+        return "entities" if key[1] == "entity" else "attribution regions"
+    return {"relation": "relations", "answer": "per-region answers", "document": "document answers"}[key[0]]
+
+
+def dropped_items(results: Sequence[Sequence[dict[str, Any]]], merged: Sequence[dict[str, Any]]) -> tuple[tuple[str, int], ...]:
+    """Per layer, how many distinct items some annotator made that the merged result does not hold."""
+    made = {key for r in results for key in _signatures(r)}
+    kept = set(_signatures(merged))
+    counts = Counter(_layer(k) for k in made - kept)
+    return tuple(sorted(counts.items()))
 
 
 def _region_key(item: dict[str, Any]) -> tuple:

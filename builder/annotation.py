@@ -15,6 +15,7 @@ from builder.export import Annotation, Task
 from builder.records import Problem
 from builder.scheme import Scheme
 
+MAY_CROSS_LINES = frozenset({"CONTENT"})  # a multi-paragraph quote is common in news; names and cues never are
 _TAG_OF_TYPE = {"labels": "labels", "choices": "choices", "taxonomy": "taxonomy", "textarea": "textarea"}
 
 
@@ -149,6 +150,11 @@ def _region(item: dict[str, Any], ptr: str, text: str, scheme: Scheme, out: _Col
         return None
     if found != found.strip():
         out.add("span-whitespace", f"{ptr}/value", f"span {found!r} starts or ends with white space", "trim the region to the word boundaries")
+        return None
+    if "\n" in found and labels[0] not in MAY_CROSS_LINES:
+        out.add("span-crosses-line", f"{ptr}/value", f"{labels[0]} {_short(found)} [{start}:{end}] runs across a line break",
+                "only a CONTENT (a quote may run over several paragraphs) may cross a line break; "
+                "split the region, or mark each part (guidelines §1)")
         return None
     return Region(item["id"], control, labels[0], start, end, found)
 

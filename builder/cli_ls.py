@@ -34,6 +34,7 @@ TOKEN = typer.Option(
     help="API token (legacy token or personal access token). Prefer the environment variable; never printed.",
 )  # fmt: skip
 TITLE = typer.Option(None, "--title", help=f"Project title (default: ls_project in pyproject, else {L.DEFAULT_TITLE!r}).")
+BACKUP_DIR = ".builder/replaced"  # repository-relative; ignored by git and by the builder
 DOCS = typer.Option(None, "--doc", help="doc_id to push (repeatable; default: every document with a cleaned text).")
 
 
@@ -140,21 +141,38 @@ def _echo_predictions(r: L.PredictReport) -> None:
 
 
 @ls_app.command()
-def pull(root: Path = ROOT, title: str = TITLE, url: str = URL, token: str = TOKEN) -> None:
+def pull(
+    root: Path = ROOT,
+    replace: bool = typer.Option(False, "--replace", help="Allow removing or replacing annotations the local export has (the old files are saved under .builder/replaced/)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be added, updated, removed or replaced."),
+    title: str = TITLE,
+    url: str = URL,
+    token: str = TOKEN,
+) -> None:
     """Download the project's full JSON export into annotations/export/<doc_id>.json (all or nothing).
 
-    Example: builder ls pull && git diff --stat annotations/export
+    Annotations are compared one by one with the local files: new and newer ones are pulled; one that would
+    be removed or replaced makes the pull refuse (nothing written) unless --replace is given.
+
+    Example: builder ls pull --dry-run && builder ls pull && git diff --stat annotations/export
     """
     with _guard(token):
         cfg = _config(root)
         session = L.connect(url, token)
         project = L.require_project(session, title or L.default_title(cfg))
-        r = L.pull(session, project, cfg.path(cfg.export_dir))
+        r = L.pull(session, project, cfg.path(cfg.export_dir), replace=replace, dry_run=dry_run,
+                   backup_root=cfg.path(BACKUP_DIR))  # fmt: skip
+        verb = "would write" if dry_run else "written"
         typer.echo(
-            f"pulled project {project.title!r} (id {project.id}) into {cfg.export_dir}/: {len(r.written)} written, "
+            f"pulled project {project.title!r} (id {project.id}) into {cfg.export_dir}/: {len(r.written)} {verb}, "
             f"{len(r.unchanged)} unchanged; {r.unannotated} task(s) without annotations not written"
+            + (" (dry run: nothing was written)" if dry_run else "")
         )
+        for line in r.plan.lines():
+            typer.echo(line)
         for path in r.written:
-            typer.echo(f"  wrote {cfg.rel(path)}")
+            typer.echo(f"  {'would write' if dry_run else 'wrote'} {cfg.rel(path)}")
+        if r.backup is not None:
+            typer.echo(f"  the replaced files were saved in {cfg.rel(r.backup)}/")
         if r.kept:
             typer.echo(f"  kept {len(r.kept)} local file(s) the project has no annotated task for: {', '.join(r.kept)}")

@@ -260,17 +260,11 @@ def ner_rows(doc: Document, scheme: Scheme, sentences: list[tokens.Sentence]) ->
     the documents config and left out of the tags, which follow the outermost mention.
     """
     doc_id, g = doc.source.doc_id, doc.gold
-    spans = [(e.start, e.end, e.label) for e in outermost(g.entities)]
-    by_offsets = {(e.start, e.end, e.label): e for e in g.entities}
-    all_tags, misaligned = tokens.bio_tags_document(sentences, spans)
-    problems = []
-    for start, end, label in misaligned:
-        e = by_offsets.get((start, end, label))
-        problems.append(Problem(
-            "span-not-token-aligned", doc.task.file, doc.task.record, f"{g.annotation.pointer}/result",
-            f"{label} {doc.text[start:end]!r} [{start}:{end}] ({e.id if e else '?'}) does not start and end on token boundaries",
-            "spans cover whole words with their suffixes (guidelines, entities); widen or trim the region",
-        ))
+    all_tags, problems = _aligned_tags(doc, g, sentences)
+    if doc.adjudication.policy != "majority":
+        problems = []  # the gold is one of the annotations below: report it once
+    for other in doc.annotations:  # every published annotation is held to the same rule as the gold
+        problems += _aligned_tags(doc, other, sentences)[1]
     rows = [
         {
             "id": f"{doc_id}:s{i:04d}",
@@ -285,6 +279,21 @@ def ner_rows(doc: Document, scheme: Scheme, sentences: list[tokens.Sentence]) ->
         for i, (sent, tags) in enumerate(zip(sentences, all_tags))
     ]
     return rows, problems
+
+
+def _aligned_tags(doc: Document, g: Gold, sentences: list[tokens.Sentence]) -> tuple[list[list[str]], list[Problem]]:
+    spans = [(e.start, e.end, e.label) for e in outermost(g.entities)]
+    by_offsets = {(e.start, e.end, e.label): e for e in g.entities}
+    all_tags, misaligned = tokens.bio_tags_document(sentences, spans)
+    problems = []
+    for start, end, label in misaligned:
+        e = by_offsets.get((start, end, label))
+        problems.append(Problem(
+            "span-not-token-aligned", doc.task.file, doc.task.record, f"{g.annotation.pointer}/result",
+            f"{label} {doc.text[start:end]!r} [{start}:{end}] ({e.id if e else '?'}) does not start and end on token boundaries",
+            "spans cover whole words with their suffixes (guidelines, entities); widen or trim the region",
+        ))
+    return all_tags, problems
 
 
 def outermost(entities) -> list:

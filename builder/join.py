@@ -105,8 +105,27 @@ def join(
                     "the annotators disagree on linked regions; adjudicate in Label Studio (mark one annotation ground truth) and pull again",
                 ))
                 continue
+            if verdict.dropped:
+                ids = ", ".join(str(a.id) for a in verdict.sources)
+                counts = ", ".join(f"{layer} {n}" for layer, n in verdict.dropped)
+                out.notices.append(Notice(
+                    "merge-dropped", task.file, task.record,
+                    f"the majority merge of annotations {ids} left out what fewer than a majority made: {counts}; "
+                    "mark one annotation ground truth in Label Studio to choose instead",
+                    sum(n for _, n in verdict.dropped),
+                ))
         else:
             gold = next(g for g in parsed if g.annotation.id == verdict.gold.id)
+        if not (gold.entities or gold.attributions or gold.doc_stances):
+            ids = ", ".join(str(a.id) for a in verdict.sources)
+            out.problems.append(Problem(
+                "gold-empty", task.file, task.record, f"{task.pointer}/annotations",
+                f"the gold ({verdict.policy} of annotations {ids}) has no entity, attribution or stance although "
+                f"the task has {len(parsed)} annotation(s)",
+                "the annotators agree on nothing, or the annotation is blank: mark the right annotation ground truth "
+                "in Label Studio (or cancel the blank one) and pull again",
+            ))
+            continue
         if source.outlet not in scheme.registry:
             out.problems.append(Problem(
                 "unknown-registry-id", "raw/sources.csv", f"doc_id={source.doc_id}", "outlet",

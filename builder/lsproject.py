@@ -42,6 +42,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -53,10 +54,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from builder import pullplan
 from builder.config import BuildConfig
 from builder.errors import BadConfig, BuildError, MissingInput
 from builder.gazetteer import GAZETTEER_PREFIX, gazetteer, gazetteer_version, gold_surfaces, match
 from builder.gold import GoldDoc, title_of
+from builder.pullplan import PullPlan
 from builder.sources import read_sources
 from builder.textfiles import read_text
 
@@ -509,12 +512,43 @@ class PullReport:
     unchanged: list[str] = field(default_factory=list)
     unannotated: int = 0  # tasks on the server without any annotation: not written
     kept: list[str] = field(default_factory=list)  # local files the export has no annotated task for: left alone
+    plan: PullPlan = field(default_factory=PullPlan)  # annotation by annotation, what the pull changes
+    backup: Path | None = None  # where the local files a --replace pull overwrote were saved
+    dry_run: bool = False
 
 
-def write_exports(tasks: Sequence[Mapping[str, Any]], export_dir: Path) -> PullReport:
-    """Write annotations/export/<doc_id>.json for every annotated task; untouched files stay byte-identical."""
+class PullRefused(LabelStudioError):
+    """The pull would remove or replace annotations that the local export has."""
+
+
+def _refusal(plan: PullPlan) -> PullRefused:
+    bad = plan.destructive
+    resets = plan.reset
+    head = (f"refusing to pull: {len(bad)} local export file(s) would lose or replace annotations; nothing was written"
+            + (f"\n  the server looks reset or is another server for {len(resets)} document(s)" if resets else ""))  # fmt: skip
+    return PullRefused(
+        head + "\n" + "\n".join(plan.lines()),
+        "if the server is the one the exports came from and its version is the one to keep, pull again with "
+        "--replace (the replaced files are saved under .builder/replaced/); otherwise point --url at the right "
+        "server, or leave annotations/export/ as it is",
+    )
+
+
+def write_exports(
+    tasks: Sequence[Mapping[str, Any]],
+    export_dir: Path,
+    *,
+    replace: bool = False,
+    dry_run: bool = False,
+    backup_root: Path | None = None,
+) -> PullReport:
+    """Write annotations/export/<doc_id>.json for every annotated task; untouched files stay byte-identical.
+
+    Nothing is written when a file would lose or replace an annotation (PullRefused) unless `replace`;
+    the files a replacing pull overwrites are first copied to `backup_root/<UTC time>/`.
+    """
     by_doc: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    report = PullReport(None)
+    report = PullReport(None, dry_run=dry_run)
     for task in tasks:
         if task.get("annotations"):
             by_doc[task["data"]["doc_id"]].append(task)
@@ -528,19 +562,27 @@ def write_exports(tasks: Sequence[Mapping[str, Any]], export_dir: Path) -> PullR
         if not _DOC_ID.fullmatch(doc_id) or ".." in doc_id:
             raise LabelStudioError(f"doc_id {doc_id!r} of task {group[0]['id']} is not a plain file stem; nothing was written",
                                    "fix data.doc_id of that task in Label Studio")  # fmt: skip
+    local = sorted(p.stem for p in export_dir.glob("*.json")) if export_dir.is_dir() else []
+    served = {doc_id: normalise(group[0]) for doc_id, group in by_doc.items()}
+    report.plan = pullplan.plan(served, export_dir, local)
+    if report.plan.destructive and not replace:
+        raise _refusal(report.plan)
     changed: dict[str, bytes] = {}
-    for doc_id, (task,) in sorted(by_doc.items()):
-        content = render([normalise(task)]).encode("utf-8")
+    for doc_id, task in sorted(served.items()):
+        content = render([task]).encode("utf-8")
         target = export_dir / f"{doc_id}.json"
         if target.is_file() and target.read_bytes() == content:
             report.unchanged.append(doc_id)
         else:
             changed[doc_id] = content
-    if export_dir.is_dir():
-        report.kept = sorted(p.stem for p in export_dir.glob("*.json") if p.stem not in by_doc)
-    if not changed:
+    report.kept = [d for d in local if d not in by_doc]
+    if not changed or dry_run:
+        report.written = [export_dir / f"{d}.json" for d in changed] if dry_run else []
         return report
     export_dir.mkdir(parents=True, exist_ok=True)
+    overwritten = [d for d in changed if (export_dir / f"{d}.json").exists()]
+    if overwritten and backup_root is not None and report.plan.destructive:
+        report.backup = _backup(export_dir, overwritten, backup_root)
     # The temporary folder sits NEXT TO the export folder: same file system (os.replace is atomic), and the
     # builder, which reads export_dir/**/*.json, never sees half a pull.
     staging = Path(tempfile.mkdtemp(prefix=".ls-pull-", dir=export_dir.parent))
@@ -558,8 +600,28 @@ def write_exports(tasks: Sequence[Mapping[str, Any]], export_dir: Path) -> PullR
     return report
 
 
+def _backup(export_dir: Path, doc_ids: Sequence[str], backup_root: Path) -> Path:
+    """Copy the files a replacing pull overwrites; the folder name sorts by time."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder = backup_root / stamp
+    n = 1
+    while folder.exists():
+        folder, n = backup_root / f"{stamp}-{n}", n + 1
+    folder.mkdir(parents=True)
+    for doc_id in doc_ids:
+        shutil.copy2(export_dir / f"{doc_id}.json", folder / f"{doc_id}.json")
+    return folder
+
+
 def pull(
-    session: Session, project: Project, export_dir: Path, *, fetch: Callable[[], bytes] | None = None
+    session: Session,
+    project: Project,
+    export_dir: Path,
+    *,
+    fetch: Callable[[], bytes] | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
+    backup_root: Path | None = None,
 ) -> PullReport:
     """Download the full export (or `fetch()` it: the test seam), check it is complete, then write it."""
     what = f"the export of project {project.title!r} (id {project.id})"
@@ -571,6 +633,6 @@ def pull(
     if expected is not None and len(tasks) < expected:
         raise ExportIncomplete(f"{what} holds {len(tasks)} task(s), the project has {expected}; nothing was written",
                                "retry the pull")  # fmt: skip
-    report = write_exports(tasks, export_dir)
+    report = write_exports(tasks, export_dir, replace=replace, dry_run=dry_run, backup_root=backup_root)
     report.project = project
     return report

@@ -51,8 +51,8 @@ def test_majority_keeps_what_most_annotators_made_with_consistent_ids() -> None:
 
 
 def test_two_annotators_keep_only_what_both_made() -> None:
-    a = ann(1, [region("e1", "PER", 0, 3), region("e2", "GPE", 5, 9)])
-    b = ann(2, [region("r9", "PER", 0, 3)])
+    a = ann(1, [region("e1", "PER", 0, 3), region("e2", "GPE", 5, 9)], who="a")
+    b = ann(2, [region("r9", "PER", 0, 3)], who="b")
     verdict = adjudicate([a, b])
     assert verdict.policy == "majority" and [s.id for s in verdict.sources] == [1, 2]
     assert [(i["id"], i["value"]["labels"]) for i in verdict.gold.result] == [("e1", ["PER"])]
@@ -121,3 +121,93 @@ def test_inconsistent_merge_is_a_problem_with_a_hint(corpus: Path) -> None:
     problem = out.problems[0]
     assert "attribution-missing-cue" in problem.message and "ground truth" in problem.hint
     assert problem.file == "annotations/export/000_ba2a176cc4aaac8d.json"
+
+
+def test_two_annotations_by_one_person_are_revisions_the_latest_wins() -> None:
+    old = ann(1, [region("e1", "PER", 0, 3)], who="7", at="2026-01-01")
+    new = ann(2, [region("e1", "PER", 0, 3), region("e2", "GPE", 5, 9)], who="7", at="2026-02-01")
+    verdict = adjudicate([new, old])
+    assert (verdict.policy, verdict.gold.id, [s.id for s in verdict.sources]) == ("single", 2, [2])
+    # an older annotation edited last is the person's latest answer
+    assert adjudicate([replace(old, updated_at="2026-03-01"), new]).gold.id == 1
+
+
+def test_a_person_with_two_annotations_counts_once_in_the_majority() -> None:
+    a1 = ann(1, [region("e1", "PER", 0, 3)], who="a", at="2026-01-01")
+    a2 = ann(2, [region("e1", "PER", 0, 3), region("e2", "GPE", 5, 9)], who="a", at="2026-02-01")
+    b = ann(3, [region("x", "PER", 0, 3), region("y", "GPE", 5, 9)], who="b")
+    verdict = adjudicate([a1, a2, b])
+    assert verdict.policy == "majority" and [s.id for s in verdict.sources] == [2, 3]
+    assert len(verdict.gold.result) == 2 and verdict.dropped == ()
+
+
+def test_the_majority_merge_counts_what_it_drops_per_layer() -> None:
+    a = ann(1, [region("e1", "PER", 0, 3), region("e2", "GPE", 5, 9), region("c", "CONTENT", 11, 20, "attribution")], who="a")
+    b = ann(2, [region("r9", "PER", 0, 3)], who="b")
+    assert adjudicate([a, b]).dropped == (("attribution regions", 1), ("entities", 1))
+
+
+def test_same_user_second_annotation_through_the_cli_is_not_an_empty_merge(cli, corpus: Path) -> None:
+    # The UI's "Create an annotation" on a done task: a second annotation by the same user, with less in it.
+    from builder.cli import app
+
+    path = corpus / "annotations/export/000_ba2a176cc4aaac8d.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    first = data[0]["annotations"][0]
+    first["ground_truth"] = False
+    second = copy.deepcopy(first)
+    second.update(id=first["id"] + 1000, updated_at="2030-01-01T00:00:00Z", unique_id="second")
+    second["result"] = [i for i in second["result"] if i.get("id") != "e02"]
+    data[0]["annotations"].append(second)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 0, result.output
+    out = pipeline.check(load_config(corpus))
+    doc = next(r for rows in out.rows["documents"].values() for r in rows if r["doc_id"] == "000_ba2a176cc4aaac8d")
+    assert doc["gold_policy"] == "single" and doc["annotation_ids"] == [second["id"]]
+    assert len(doc["entities"]) == 66 and len(doc["attributions"]) == 16
+
+
+def test_a_merge_that_drops_items_is_a_notice_and_an_empty_gold_a_problem(cli, corpus: Path) -> None:
+    from builder.cli import app
+
+    _second_annotator(corpus, ground_truth=False, drop_entity="e02")
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 0, result.output
+    assert "merge-dropped" in result.output and "entities 1" in result.output
+
+    # Two people, no item in common except the provenance: the merge keeps nothing.
+    path = corpus / "annotations/export/000_ba2a176cc4aaac8d.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    anns = data[0]["annotations"]
+    keep = [i for i in anns[0]["result"] if i.get("from_name") == "provenance"]
+    anns[1]["result"] = keep + [i for i in anns[1]["result"] if i.get("from_name") == "entity"][:1]
+    anns[0]["result"] = keep + [i for i in anns[0]["result"] if i.get("from_name") == "entity"][1:2]
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 1
+    assert "gold-empty  annotations/export/000_ba2a176cc4aaac8d.json" in result.output
+    assert "hint: " in result.output
+
+
+def test_a_second_opinion_is_checked_like_the_gold(cli, corpus: Path) -> None:
+    # A non-gold annotation whose GPE covers part of a word (ইউক্রেন inside ইউক্রেনের) must not reach
+    # the annotations config: the same span as the only annotation is rejected too.
+    from builder.cli import app
+
+    path = corpus / "annotations/export/000_ba2a176cc4aaac8d.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    text = data[0]["data"]["text"]
+    first = data[0]["annotations"][0]
+    second = copy.deepcopy(first)
+    second.update(id=first["id"] + 1000, completed_by=first["completed_by"] + 1, ground_truth=False)
+    item = next(i for i in second["result"] if i.get("from_name") == "entity" and len(i["value"]["text"]) > 4
+                and text[i["value"]["end"]:i["value"]["end"] + 1] in (" ", ","))
+    item["value"]["end"] -= 1
+    item["value"]["text"] = text[item["value"]["start"]:item["value"]["end"]]
+    data[0]["annotations"].append(second)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 1, result.output
+    assert "span-not-token-aligned  annotations/export/000_ba2a176cc4aaac8d.json" in result.output
+    assert "/0/annotations/1/result" in result.output

@@ -124,10 +124,36 @@ def test_problem_names_file_record_and_pointer(scheme) -> None:
     assert "PER" in problem.hint
 
 
-def test_newline_escaped_value_text_is_accepted(scheme) -> None:
-    text = "কিম\nবলেন"
+def test_a_name_across_a_line_break_has_its_own_code(scheme) -> None:
+    text = "ইউক্রেন\n\nযুদ্ধ"
     item = {"id": "e1", "from_name": "entity", "to_name": "text", "type": "labels",
-            "value": {"start": 0, "end": 8, "text": "কিম\\nবলেন", "labels": ["PER"]}}
+            "value": {"start": 0, "end": len(text), "text": "ইউক্রেন\\n\\nযুদ্ধ", "labels": ["EVENT"]}}
     prov = {"id": "p", "from_name": "provenance", "to_name": "text", "type": "textarea", "value": {"text": ["BSS"]}}
     _, problems = parse([item, prov], scheme, text)
-    assert problems == []
+    assert [p.code for p in problems] == ["span-crosses-line"]
+    assert "EVENT" in problems[0].message and "CONTENT" in problems[0].hint
+
+
+def test_a_quote_over_two_paragraphs_is_one_content(scheme) -> None:
+    # The LS UI writes value.text of a span across a line break with a literal backslash-n.
+    two = "‘আমরা রাশিয়ার সঙ্গে আছি।\n\nআমরা থাকব।’"
+    text = f"কিম বলেন, {two}"
+    where = {"কিম": text.index("কিম"), "বলেন": text.index("বলেন"), "রাশিয়ার": text.index("রাশিয়ার"), two: text.index(two)}
+
+    def region(rid, control, label, surface):
+        start = where[surface]
+        shown = surface.replace("\n", "\\n")
+        return {"id": rid, "from_name": control, "to_name": "text", "type": "labels",
+                "value": {"start": start, "end": start + len(surface), "text": shown, "labels": [label]}}
+
+    pos = {"start": where[two], "end": where[two] + len(two)}
+    result = [
+        region("e1", "entity", "PER", "কিম"), region("e2", "entity", "GPE", "রাশিয়ার"),
+        region("c1", "attribution", "CUE", "বলেন"), region("q1", "attribution", "CONTENT", two),
+        rel("q1", "e1", "source"), rel("q1", "c1", "cue"),
+        {"id": "q1", "from_name": "attribution_type", "to_name": "text", "type": "choices", "value": pos | {"choices": ["direct"]}},
+        {"id": "p", "from_name": "provenance", "to_name": "text", "type": "textarea", "value": {"text": ["BSS"]}},
+    ]
+    gold, problems = parse(result, scheme, text)
+    assert problems == [], [p.render() for p in problems]
+    assert gold.attributions[0].content.text == two
