@@ -18,6 +18,7 @@ app = typer.Typer(
     help="Build the Bengali news attribution corpus.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain click help: flags show no "<bool>" placeholder that they do not take
     pretty_exceptions_show_locals=False,  # locals could hold a Label Studio token
 )
 
@@ -181,40 +182,16 @@ def gold(
     typer.echo(f"done in {time.perf_counter() - started:.1f}s")
 
 
-@app.command()
-def server(
-    data_dir: Path = typer.Option(None, "--data-dir", help="Persistent data folder (default: temporary, deleted on exit)."),
-    port: int = typer.Option(None, "--port"),
-    fresh: bool = typer.Option(False, "--fresh", help="Do not start from the pre-migrated template."),
-) -> None:
-    """Run a local Label Studio server on 127.0.0.1 until Ctrl-C (annotators, debugging).
-
-    Example: builder server --data-dir ~/ls-data
-    """
-    import contextlib
-
-    from builder.lsserver import CREDENTIALS_FILE, USERNAME, LabelStudioServer
-
-    try:
-        with LabelStudioServer(data_dir, use_template=not fresh, port=port) as srv:
-            typer.echo(f"Label Studio {srv.url} is up after {srv.start_seconds:.1f}s")
-            typer.echo(f"log in as {USERNAME}; the password and API token are in {srv.data_dir / CREDENTIALS_FILE}")
-            typer.echo("Ctrl-C stops it.")
-            with contextlib.suppress(KeyboardInterrupt):
-                while srv.running:
-                    time.sleep(1)
-    except BuildError as e:
-        _fail(e)
-
-
 # Sub-commands live in their own modules, registered here after `app` exists; none imports this module.
 from builder.cli_eval import evaluate  # noqa: E402
 from builder.cli_ls import ls_app  # noqa: E402
 from builder.cli_publish import publish  # noqa: E402
+from builder.cli_server import server  # noqa: E402
 
 app.add_typer(ls_app, name="ls")
 app.command("eval")(evaluate)
 app.command("publish")(publish)
+app.command("server")(server)
 
 
 def main() -> None:  # pragma: no cover - console entry point

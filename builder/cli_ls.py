@@ -24,6 +24,7 @@ ls_app = typer.Typer(
     help="Label Studio project: setup, push, predict, pull (a running server; URL and token from the environment).",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain click help: flags show no "<bool>" placeholder that they do not take
     pretty_exceptions_show_locals=False,  # locals would include the token
 )
 
@@ -35,7 +36,9 @@ TOKEN = typer.Option(
 )  # fmt: skip
 TITLE = typer.Option(None, "--title", help=f"Project title (default: ls_project in pyproject, else {L.DEFAULT_TITLE!r}).")
 BACKUP_DIR = ".builder/replaced"  # repository-relative; ignored by git and by the builder
-DOCS = typer.Option(None, "--doc", help="doc_id to push (repeatable; default: every document with a cleaned text).")
+DOCS = typer.Option(None, "--doc", metavar="DOC_ID", help="doc_id to push (repeatable; default: every document with a cleaned text).")
+PREDICT_DOCS = typer.Option(None, "--doc", metavar="DOC_ID",
+                            help="doc_id to pre-annotate (repeatable; default: every unannotated task of a document with a cleaned text).")
 
 
 @contextmanager
@@ -122,7 +125,7 @@ def push(
 
 
 @ls_app.command()
-def predict(root: Path = ROOT, doc: list[str] = DOCS, title: str = TITLE, url: str = URL, token: str = TOKEN) -> None:
+def predict(root: Path = ROOT, doc: list[str] = PREDICT_DOCS, title: str = TITLE, url: str = URL, token: str = TOKEN) -> None:
     """Pre-annotate unannotated tasks with entity matches from a gazetteer of the OTHER documents' gold.
 
     Example: builder ls predict

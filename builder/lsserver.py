@@ -37,10 +37,10 @@ import functools
 import hashlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -50,15 +50,16 @@ from pathlib import Path
 from types import TracebackType
 
 from builder.errors import BuildError
+from builder.lscredentials import CREDENTIALS_FILE, USERNAME, new_credentials, read_credentials, rotate, write_credentials
+
+__all__ = ["CREDENTIALS_FILE", "USERNAME", "LabelStudioServer", "ServerError", "ensure_template", "free_port", "port_in_use"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BIN_ENV = "LABEL_STUDIO_BIN"
 CACHE_ENV = "BN_NEWS_LS_CACHE"
 DEFAULT_BIN = Path(".venv-ls") / "bin" / "label-studio"  # relative to the repository root
-CREDENTIALS_FILE = ".builder-credentials.json"  # inside the data dir only
 TEMPLATE_MARKER = ".builder-template.json"
 LOG_FILE = "label-studio.log"
-USERNAME = "lead@bn-news.example.org"  # Label Studio wants an e-mail address as user name
 SETUP_HINT = (
     "run the README setup command (a separate virtual environment `.venv-ls` with label-studio==1.23.2), "
     f"or set {BIN_ENV} to the `label-studio` executable"
@@ -66,7 +67,7 @@ SETUP_HINT = (
 # Bare names Label Studio would read as settings (get_env falls back to the unprefixed name).
 _SCRUB_BARE = (
     "USERNAME", "PASSWORD", "HOST", "PORT", "USER_TOKEN", "DATABASE_NAME", "DJANGO_DB", "BASE_DATA_DIR",
-    "DEBUG", "LOG_LEVEL", "JSON_LOG", "CSRF_TRUSTED_ORIGINS", "SENTRY_DSN", "FRONTEND_SENTRY_DSN",
+    "DEBUG", "LOG_LEVEL", "JSON_LOG", "CSRF_TRUSTED_ORIGINS", "SENTRY_DSN", "FRONTEND_SENTRY_DSN", "SECRET_KEY",
 )  # fmt: skip
 
 
@@ -138,33 +139,19 @@ def _server_env(data_dir: Path, credentials: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _new_credentials() -> dict[str, str]:
-    return {"username": USERNAME, "password": secrets.token_urlsafe(18), "token": secrets.token_hex(20)}
-
-
-def _write_credentials(data_dir: Path, credentials: dict[str, str]) -> None:
-    path = data_dir / CREDENTIALS_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(credentials, f)
-
-
-def _read_credentials(data_dir: Path) -> dict[str, str] | None:
-    try:
-        data = json.loads((data_dir / CREDENTIALS_FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-    if not all(isinstance(data.get(k), str) and data[k] for k in ("username", "password", "token")):
-        return None
-    return data
-
-
 def _log_tail(log: Path, lines: int = 25) -> str:
     try:
         tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
     except FileNotFoundError:
         return "(no log written)"
     return "\n".join("    " + line for line in tail) or "(log is empty)"
+
+
+def port_in_use(port: int) -> bool:
+    """Something accepts connections on 127.0.0.1:port (Label Studio would silently move to port+1)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1.0)
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def free_port() -> int:
@@ -199,8 +186,8 @@ def ensure_template(executable: Path | None = None, *, timeout: float = 600.0) -
         shutil.rmtree(target, ignore_errors=True)  # half-built leftovers
         building = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         os.chmod(building, 0o700)
-        credentials = _new_credentials()
-        _write_credentials(building, credentials)
+        credentials = new_credentials()
+        write_credentials(building, credentials)
         log = building / LOG_FILE
         started = time.monotonic()
         with open(log, "wb") as out:
@@ -298,7 +285,7 @@ class LabelStudioServer:
         else:
             data_dir = self._given_dir.expanduser().resolve()
         if data_dir.exists() and any(data_dir.iterdir()):
-            self._credentials = _read_credentials(data_dir)
+            self._credentials = read_credentials(data_dir)
             if self._credentials is None or not (data_dir / "label_studio.sqlite3").is_file():
                 raise ServerError(
                     f"{data_dir} is not empty and holds no data of a server started by builder.lsserver",
@@ -313,16 +300,17 @@ class LabelStudioServer:
             shutil.copytree(template, data_dir, symlinks=True)
             (data_dir / TEMPLATE_MARKER).unlink(missing_ok=True)
             (data_dir / LOG_FILE).unlink(missing_ok=True)
-            self._credentials = _read_credentials(data_dir)
-            if self._credentials is None:
-                raise ServerError(
-                    f"template {template} has no credentials file", "delete the template folder; it is rebuilt"
-                )
+            try:  # the copy's own password, token and SECRET_KEY: no two folders share them
+                self._credentials = rotate(data_dir)
+            except (LookupError, OSError, sqlite3.Error) as e:
+                shutil.rmtree(data_dir, ignore_errors=True)
+                raise ServerError(f"template {template} could not be given new credentials ({e})",
+                                  "delete the template folder; it is rebuilt") from None  # fmt: skip
             self.from_template = True
         else:
             data_dir.mkdir(parents=True, exist_ok=True)
-            self._credentials = _new_credentials()
-            _write_credentials(data_dir, self._credentials)
+            self._credentials = new_credentials()
+            write_credentials(data_dir, self._credentials)
             self.from_template = False
         os.chmod(data_dir, 0o700)
         return data_dir
@@ -336,6 +324,12 @@ class LabelStudioServer:
         self.data_dir = self._prepare_data_dir(executable)
         assert self._credentials is not None
         port = self._port or free_port()
+        if port_in_use(port):
+            raise ServerError(
+                f"port {port} on 127.0.0.1 is already in use (another Label Studio, or another program)",
+                "stop what listens there, or pass another --port (Label Studio itself would silently move to "
+                f"port {port + 1} and the URL would point at the wrong server)",
+            )
         self.url = f"http://127.0.0.1:{port}"
         migrated = (self.data_dir / "label_studio.sqlite3").is_file()
         timeout = self.startup_timeout or (120.0 if migrated else 400.0)
@@ -366,10 +360,16 @@ class LabelStudioServer:
                     f"Label Studio exited with code {code} before answering /health; log {log}:\n{_log_tail(log)}",
                     "read the log above; " + SETUP_HINT,
                 )
+            said = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+            if "is in use" in said:  # Label Studio moved to another port: /health here is someone else's
+                raise ServerError(f"port {self.url} was taken while Label Studio started; log {log}",
+                                  "retry, or pass another --port")  # fmt: skip
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
-                    if r.status == 200 and json.loads(r.read() or b"{}").get("status") == "UP":
-                        break
+                # Only once Django says it serves OUR port is a /health answer ours.
+                if f"127.0.0.1:{self.url.rsplit(':', 1)[1]}/" in said:
+                    with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
+                        if r.status == 200 and json.loads(r.read() or b"{}").get("status") == "UP":
+                            break
             except (urllib.error.URLError, OSError, ValueError):
                 pass
             if time.monotonic() > deadline:
@@ -378,9 +378,6 @@ class LabelStudioServer:
                     "the machine may be overloaded (a fresh data dir migrates for 20-55 s); retry or raise startup_timeout",
                 )
             time.sleep(0.25)
-        # Label Studio moves to another port when ours was taken meanwhile: make sure /health was ours.
-        if "is in use" in log.read_text(encoding="utf-8", errors="replace"):
-            raise ServerError(f"port {self.url} was taken while Label Studio started; log {log}", "retry")
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
@@ -395,9 +392,14 @@ class LabelStudioServer:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=15)
 
-    def stop(self) -> None:
-        """Stop the server (SIGTERM to its process group, SIGKILL after 15 s); delete a temporary data dir."""
+    @property
+    def temporary(self) -> bool:
+        return self._temporary
+
+    def stop(self, *, keep_data: bool = False) -> None:
+        """Stop the server (SIGTERM to its process group, SIGKILL after 15 s); delete a temporary data dir
+        unless `keep_data`."""
         self._kill()
-        if self._temporary and self.data_dir is not None:
+        if self._temporary and self.data_dir is not None and not keep_data:
             shutil.rmtree(self.data_dir.parent, ignore_errors=True)
             self._temporary = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -12,10 +13,21 @@ from typing import Any
 
 # datasets reads these when it is first imported, so they are set before any test module imports it:
 # no Hub, and no test writes into the user's ~/.cache/huggingface.
+# HOME and every cache point into a private folder, removed at exit: a test can neither depend on nor
+# change what README's own steps (load_dataset, builder server, …) left in the user's home and caches.
+# The pre-migrated Label Studio template is the one exception worth keeping between runs (20-50 s to
+# build): it lives in the repository's git-ignored build/ folder, never in the user's cache.
+_REAL_HOME = Path(os.environ.get("HOME") or Path.home())
+_WATCHED = [_REAL_HOME / ".cache" / name for name in ("huggingface", "bn-news-builder")] + [_REAL_HOME / ".config" / "label-studio"]
 os.environ["HF_HUB_OFFLINE"] = "1"
-_HF_CACHE = tempfile.mkdtemp(prefix="bn-news-hf-cache-")
-os.environ["HF_DATASETS_CACHE"] = _HF_CACHE
-atexit.register(shutil.rmtree, _HF_CACHE, ignore_errors=True)
+_PRIVATE = tempfile.mkdtemp(prefix="bn-news-tests-")
+atexit.register(shutil.rmtree, _PRIVATE, ignore_errors=True)
+os.environ["HOME"] = os.path.join(_PRIVATE, "home")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_PRIVATE, "cache")
+os.environ["HF_HOME"] = os.path.join(_PRIVATE, "hf")
+os.environ["HF_DATASETS_CACHE"] = os.path.join(_PRIVATE, "hf-datasets")
+os.makedirs(os.environ["HOME"])
+os.environ.setdefault("BN_NEWS_LS_CACHE", str(Path(__file__).resolve().parents[1] / "build" / "test-cache"))
 
 import pytest  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
@@ -23,6 +35,31 @@ from typer.testing import CliRunner  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"  # public test material; tests that use it skip when it is absent
 INPUTS = ("pyproject.toml", "dataset_card.md", "raw", "text", "annotations")
+
+
+def _snapshot() -> dict[str, tuple[int, int]]:
+    """Every file and folder below the watched places in the real home, with size and mtime."""
+    seen: dict[str, tuple[int, int]] = {}
+    for top in _WATCHED:
+        for p in [top, *top.rglob("*")] if top.exists() else []:
+            with contextlib.suppress(OSError):
+                st = p.lstat()
+                seen[str(p)] = (st.st_size, st.st_mtime_ns)
+    return seen
+
+
+_BEFORE = _snapshot()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run fails when anything under the user's real caches changed (checked, not assumed)."""
+    after = _snapshot()
+    changed = sorted(k for k in set(_BEFORE) | set(after) if _BEFORE.get(k) != after.get(k))
+    if changed:
+        session.config.get_terminal_writer().line(
+            f"FAILED: the tests changed {len(changed)} path(s) in the user's home caches, e.g. {changed[:3]}", red=True
+        )
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)

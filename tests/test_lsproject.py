@@ -155,9 +155,49 @@ def test_pull_writes_stable_files_and_reports_unchanged_ones(corpus, tmp_path):
     assert again.written == [] and sorted(again.unchanged) == [A, B]
     assert tree_digest(tmp_path) == before, "nothing may be rewritten"
     assert [p.name for p in (tmp_path / "annotations").iterdir()] == ["export"], "no staging folder may be left"
-    tasks[1]["annotations"][0]["lead_time"] = 99.0
-    third = L.write_exports(tasks[1:], out)
+    tasks[1]["annotations"][0]["lead_time"] = 99.0  # changed, but not newer: the server would replace local work
+    with pytest.raises(L.PullRefused, match="1 replaced"):
+        L.write_exports(tasks[1:], out)
+    assert tree_digest(tmp_path) == before
+    third = L.write_exports(tasks[1:], out, replace=True, backup_root=tmp_path / "backup")
     assert [p.name for p in third.written] == [f"{B}.json"] and third.kept == [A]
+    (saved,) = (tmp_path / "backup").iterdir()
+    assert (saved / f"{B}.json").read_bytes() == before[f"annotations/export/{B}.json"]
+
+
+def _ann(uid: str, aid: int, at: str, n: int = 1) -> dict:
+    return {"id": aid, "unique_id": uid, "updated_at": at, "completed_by": 1, "result": [{"id": str(i)} for i in range(n)]}
+
+
+def _task(*anns: dict, task_id: int = 5, project: int = 1) -> dict:
+    return {"id": task_id, "project": project, "data": {"doc_id": "d", "text": "x"}, "annotations": list(anns)}
+
+
+def test_pull_adds_and_updates_without_asking_and_never_removes_silently(tmp_path):
+    out = tmp_path / "export"
+    L.write_exports([_task(_ann("u1", 1, "2026-01-01"))], out)
+    grown = L.write_exports([_task(_ann("u1", 1, "2026-01-01"), _ann("u2", 2, "2026-01-02"))], out)
+    assert grown.plan.docs[0].summary() == "d: 1 added, 1 unchanged" and grown.written
+    edited = L.write_exports([_task(_ann("u1", 1, "2026-02-01", n=3), _ann("u2", 2, "2026-01-02"))], out)
+    assert edited.plan.docs[0].summary() == "d: 1 updated, 1 unchanged" and edited.written
+    before = (out / "d.json").read_bytes()
+    with pytest.raises(L.PullRefused) as refused:
+        L.write_exports([_task(_ann("u2", 2, "2026-01-02"))], out)
+    assert "1 removed" in str(refused.value) and "annotation 1 by user 1, 3 result item(s)" in str(refused.value)
+    assert "--replace" in refused.value.hint and (out / "d.json").read_bytes() == before
+    dry = L.write_exports([_task(_ann("u2", 2, "2026-01-02"))], out, replace=True, dry_run=True)
+    assert dry.written == [out / "d.json"] and (out / "d.json").read_bytes() == before
+
+
+def test_a_reset_server_is_named_even_when_its_ids_collide(tmp_path):
+    out = tmp_path / "export"
+    L.write_exports([_task(_ann("old-uuid", 1, "2026-01-01", n=100), task_id=12, project=3)], out)
+    # A fresh server: task 1 of project 1, annotation id 1 again, but another annotation (unique_id) with less in it.
+    with pytest.raises(L.PullRefused) as refused:
+        L.write_exports([_task(_ann("new-uuid", 1, "2026-12-01", n=2), task_id=1, project=1)], out)
+    message = str(refused.value)
+    assert "looks reset, or is another server" in message and "task id 1 on the server, 12 in the local file" in message
+    assert "1 added" in message and "1 removed" in message
 
 
 @pytest.mark.parametrize(
@@ -253,7 +293,8 @@ def test_a_half_written_export_changes_nothing(cli, corpus, ls_server, ls_env, t
     assert "nothing was written" in result.output
     assert tree_digest(corpus / "annotations") == before
     assert [p.name for p in (corpus / "annotations").iterdir() if p.name.startswith(".")] == []
-    assert "1 written" in invoke(cli, corpus, "pull", "--title", title, env=ls_env).output  # the real one works
+    # the real one works (with --replace: the committed gold came from another server)
+    assert "1 written" in invoke(cli, corpus, "pull", "--title", title, "--replace", env=ls_env).output
 
 
 # --- live server: setup, push, predict -----------------------------------------------------------------------

@@ -70,7 +70,19 @@ def test_push_annotate_pull_build_is_a_byte_identical_round_trip(cli, corpus: Pa
         admin.annotations.create(id=tasks[doc_id], result=items, ground_truth=True, was_cancelled=False, lead_time=41.5)
         second.annotations.create(id=tasks[doc_id], result=second_opinion(items), was_cancelled=False, lead_time=63.0)
 
-    assert "2 written, 0 unchanged" in ls("pull")
+    # The corpus holds the committed gold, made on another server: the pull must see that and refuse.
+    committed = tree_digest(corpus / "annotations")
+    refused = cli.invoke(ls_app, ["pull", "--root", str(corpus), "--title", title], env=ls_env)
+    assert refused.exit_code == 1, refused.output
+    assert "refusing to pull" in refused.output and "looks reset, or is another server" in refused.output
+    assert "--replace" in refused.output and "nothing was written" in refused.output
+    assert tree_digest(corpus / "annotations") == committed
+    replaced = ls("pull", "--replace")
+    assert "2 written, 0 unchanged" in replaced and "the replaced files were saved in .builder/replaced/" in replaced
+    (backup,) = (corpus / ".builder" / "replaced").iterdir()
+    assert {p.name: p.read_bytes() for p in backup.iterdir()} == {
+        k.split("/", 1)[1]: v for k, v in committed.items() if k.startswith("export/")
+    }, "what --replace overwrote is kept, byte for byte"
     for doc_id, items in gold.items():
         content = (export_dir / f"{doc_id}.json").read_text(encoding="utf-8")
         (task,) = json.loads(content)
@@ -107,3 +119,57 @@ def test_push_annotate_pull_build_is_a_byte_identical_round_trip(cli, corpus: Pa
     with capsys.disabled():
         print(f"\nround trip report: server start {ls_server.start_seconds:.1f}s, full round trip {round_trip:.1f}s")
     assert ls_server.start_seconds + round_trip < 300, "the module must stay under 5 minutes"
+
+
+@pytest.mark.server
+def test_one_annotator_twice_and_server_side_edits_and_deletions(cli, corpus: Path, ls_server, ls_env, title, tmp_path):
+    """Two annotations of one task by ONE user (the UI's "Create an annotation"): the latest is the gold.
+    Then an edit on the server is pulled without --replace, and a deletion on the server is refused."""
+    from datasets import load_dataset
+    from label_studio_sdk import LabelStudio
+
+    export_dir = corpus / "annotations" / "export"
+    gold = {p.stem: json.loads(p.read_text(encoding="utf-8"))[0]["annotations"][0]["result"] for p in export_dir.glob("*.json")}
+    for p in export_dir.glob("*.json"):
+        p.unlink()  # a corpus whose documents are not annotated yet
+
+    def ls(*args: str, code: int = 0) -> str:
+        result = cli.invoke(ls_app, [*args, "--root", str(corpus), "--title", title], env=ls_env)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    ls("setup")
+    ls("push")
+    user_id, token = signup_user(ls_server.url, ls_server.api_key, f"solo{time.monotonic_ns()}@bn-news.example.org", "Solo-annotator-2026")
+    user = LabelStudio(base_url=ls_server.url, api_key=token)
+    admin = LabelStudio(base_url=ls_server.url, api_key=ls_server.api_key)
+    project = next(p for p in admin.projects.list(title=title) if p.title == title)
+    tasks = {t.data["doc_id"]: t.id for t in admin.tasks.list(project=project.id)}
+    (a, b) = sorted(gold)
+    first = user.annotations.create(id=tasks[a], result=second_opinion(gold[a]), was_cancelled=False)
+    time.sleep(0.05)
+    latest = user.annotations.create(id=tasks[a], result=gold[a], was_cancelled=False)
+    user.annotations.create(id=tasks[b], result=gold[b], was_cancelled=False)
+    assert "2 written" in ls("pull")
+
+    out_dir = corpus / "build" / "dataset"
+    built = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out_dir)])
+    assert built.exit_code == 0, built.output
+    docs = {r["doc_id"]: r for split in load_dataset(str(out_dir), cache_dir=str(tmp_path / "c")).values() for r in split}
+    entities = sum(1 for i in gold[a] if i.get("from_name") == "entity")
+    assert docs[a]["gold_policy"] == "single" and docs[a]["annotation_ids"] == [latest.id]
+    assert len(docs[a]["entities"]) == entities, "the user's latest annotation is the gold, not an empty merge"
+    rows = [r for split in load_dataset(str(out_dir), "annotations", cache_dir=str(tmp_path / "c")).values() for r in split if r["doc_id"] == a]
+    assert sorted((r["annotation_id"], r["in_gold"]) for r in rows) == [(first.id, False), (latest.id, True)]
+
+    # An edit in Label Studio is newer than the local copy: pulled without --replace.
+    user.annotations.update(id=first.id, result=gold[a])
+    out = ls("pull")
+    assert "1 updated" in out and "1 written" in out, out
+    # A deletion on the server would shrink the local export: refused, nothing written.
+    before = tree_digest(corpus / "annotations")
+    user.annotations.delete(id=first.id)
+    out = ls("pull", code=1)
+    assert "1 removed" in out and f"annotation {first.id} by user {user_id}" in out and "(only in the local file)" in out
+    assert tree_digest(corpus / "annotations") == before
+    assert "would write" in ls("pull", "--dry-run", "--replace") and tree_digest(corpus / "annotations") == before
