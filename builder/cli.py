@@ -149,6 +149,7 @@ def gold(
     out: Path = typer.Option(None, "--out", help="Export folder to write (default: export_dir in pyproject)."),
     check_only: bool = typer.Option(False, "--check", help="Only resolve and check the specs; no server."),
     show: bool = typer.Option(False, "--show", help="Print every resolved region in context; no server."),
+    replace: bool = typer.Option(False, "--replace", help="Overwrite exports holding annotations the specs do not (saved under .builder/replaced/ first)."),
 ) -> None:
     """Seed annotations/gold/*.yaml into a local Label Studio as ground truth and write its exports.
 
@@ -169,12 +170,25 @@ def gold(
         typer.echo("\n".join(G.summary(docs)))
         if check_only or show:
             return
+        export_dir = out or cfg.path(cfg.export_dir)
+        lost = G.would_lose(docs, export_dir)
+        if lost and not replace:
+            raise BuildError(
+                f"refusing to seed: {len(lost)} export file(s) hold annotations the gold specs do not; nothing was changed\n  "
+                + "\n  ".join(lost),
+                "pull those annotations into the specs first, or pass --replace (the old files are saved under .builder/replaced/)",
+            )
+        if lost:
+            from builder.pullplan import backup
+
+            saved = backup(export_dir, [d.doc_id for d in docs if (export_dir / f"{d.doc_id}.json").exists()], cfg.path(".builder/replaced"))
+            typer.echo(f"saved the exports it replaces in {cfg.rel(saved)}/")
         started = time.perf_counter()
         with LabelStudioServer() as server:
             how = "template copy" if server.from_template else "fresh data dir"
             typer.echo(f"Label Studio up in {server.start_seconds:.1f}s ({how})")
             config_xml = cfg.path(cfg.labeling_config).read_text(encoding="utf-8")
-            paths = G.seed_gold(server.url, server.api_key, docs, out or cfg.path(cfg.export_dir), label_config=config_xml)
+            paths = G.seed_gold(server.url, server.api_key, docs, export_dir, label_config=config_xml)
     except BuildError as e:
         _fail(e)
     for p in paths:

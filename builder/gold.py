@@ -18,6 +18,7 @@ The occurrence may be omitted only when the surface occurs exactly once.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -390,6 +391,29 @@ def seed_gold(
         write_atomic(path, render([normalise(task)]))
         written.append(path)
     return written
+
+
+def would_lose(docs: Sequence[GoldDoc], out_dir: Path) -> list[str]:
+    """Local exports that seeding would replace with less than they hold: annotations other than the spec's.
+
+    Re-seeding an export whose only annotation is the spec itself changes ids and times, never work.
+    """
+    lost = []
+    for d in docs:
+        path = out_dir / f"{d.doc_id}.json"
+        if not path.exists():
+            continue
+        try:
+            (task,) = json.loads(path.read_bytes())
+            anns = task.get("annotations") or []
+        except (OSError, ValueError, TypeError):
+            lost.append(f"{d.doc_id}: the local export cannot be read, so what it holds is unknown")
+            continue
+        others = [a for a in anns if not isinstance(a, dict) or a.get("result") != d.items]
+        if others:
+            lost.append(f"{d.doc_id}: {len(others)} of {len(anns)} local annotation(s) differ from the gold spec "
+                        f"(ids {', '.join(str(a.get('id')) for a in others if isinstance(a, dict))})")  # fmt: skip
+    return lost
 
 
 def show(doc: GoldDoc, width: int = 25) -> Iterator[str]:

@@ -42,7 +42,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -582,7 +581,7 @@ def write_exports(
     export_dir.mkdir(parents=True, exist_ok=True)
     overwritten = [d for d in changed if (export_dir / f"{d}.json").exists()]
     if overwritten and backup_root is not None and report.plan.destructive:
-        report.backup = _backup(export_dir, overwritten, backup_root)
+        report.backup = pullplan.backup(export_dir, overwritten, backup_root)
     # The temporary folder sits NEXT TO the export folder: same file system (os.replace is atomic), and the
     # builder, which reads export_dir/**/*.json, never sees half a pull.
     staging = Path(tempfile.mkdtemp(prefix=".ls-pull-", dir=export_dir.parent))
@@ -598,19 +597,6 @@ def write_exports(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
-
-
-def _backup(export_dir: Path, doc_ids: Sequence[str], backup_root: Path) -> Path:
-    """Copy the files a replacing pull overwrites; the folder name sorts by time."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    folder = backup_root / stamp
-    n = 1
-    while folder.exists():
-        folder, n = backup_root / f"{stamp}-{n}", n + 1
-    folder.mkdir(parents=True)
-    for doc_id in doc_ids:
-        shutil.copy2(export_dir / f"{doc_id}.json", folder / f"{doc_id}.json")
-    return folder
 
 
 def pull(

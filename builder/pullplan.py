@@ -20,6 +20,8 @@ local file's. That is named as such (`reset`), so the user knows why a pull want
 from __future__ import annotations
 
 import json
+import shutil
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,3 +173,15 @@ def plan(by_doc: Mapping[str, Mapping[str, Any]], export_dir: Path, known_local:
     for doc_id in sorted(set(by_doc) | set(known_local)):
         out.docs.append(compare(doc_id, by_doc.get(doc_id), export_dir / f"{doc_id}.json"))
     return out
+
+
+def backup(export_dir: Path, doc_ids: Sequence[str], backup_root: Path) -> Path:
+    """Copy export files about to be overwritten into backup_root/<UTC time>/; the names sort by time."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder, n = backup_root / stamp, 1
+    while folder.exists():
+        folder, n = backup_root / f"{stamp}-{n}", n + 1
+    folder.mkdir(parents=True)
+    for doc_id in doc_ids:
+        shutil.copy2(export_dir / f"{doc_id}.json", folder / f"{doc_id}.json")
+    return folder

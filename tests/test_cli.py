@@ -69,6 +69,21 @@ def test_gold_spec_that_no_longer_fits_the_text_fails(cli, corpus: Path) -> None
     assert "003_def7398b55f8b37b" in result.stderr and "hint:" in result.stderr
 
 
+def test_gold_refuses_to_overwrite_an_export_holding_other_annotations(cli, corpus: Path) -> None:
+    import json
+
+    path = corpus / "annotations/export/003_def7398b55f8b37b.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    extra = dict(data[0]["annotations"][0], id=77, ground_truth=False, result=data[0]["annotations"][0]["result"][:3])
+    data[0]["annotations"].append(extra)  # an annotator's work, pulled
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    before = path.read_bytes()
+    result = cli.invoke(app, ["gold", "--root", str(corpus)])
+    assert result.exit_code == 1, result.output
+    assert "refusing to seed" in result.stderr and "003_def7398b55f8b37b: 1 of 2 local annotation(s) differ" in result.stderr
+    assert "--replace" in result.stderr and path.read_bytes() == before
+
+
 @pytest.mark.parametrize("command", [c.name or c.callback.__name__ for c in app.registered_commands])
 def test_every_command_is_documented_in_readme(command: str) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
