@@ -23,7 +23,7 @@ from builder import rawmap
 from builder.dates import WEEKDAYS, parse_date, parse_labelled, search_date
 from builder.records import Cleaned, Problem, Source, Span
 from builder.sources import read_sources
-from builder.textfiles import compare, write_text
+from builder.textfiles import compare, record_hashes, write_text
 
 # Line classes; their names are also the keys of `Cleaned.dropped`.
 BLANK = "blank"
@@ -446,4 +446,6 @@ def clean_all(
                 continue
         write_text(text_dir, cleaned.doc_id, cleaned.text)
         done.append(cleaned)
+    if done:
+        record_hashes(text_dir, done)
     return done, problems

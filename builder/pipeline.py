@@ -6,7 +6,7 @@ sources → clean (+ compare with committed text/) → exports → join → deri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from builder import schema, tokens
@@ -58,6 +58,7 @@ def check(cfg: BuildConfig) -> Outcome:
         tasks += file_tasks
         out.problems += found
     annotated = {t.doc_id for t in tasks if any(not a.was_cancelled for a in t.annotations)}
+    by_doc = {t.doc_id: t for t in tasks}
 
     cleaned = {}
     for source in sources:
@@ -66,7 +67,7 @@ def check(cfg: BuildConfig) -> Outcome:
         if clean is None:
             continue
         drift = compare(text_dir, clean, source.doc_id in annotated)
-        out.problems += drift
+        out.problems += [_with_lost_spans(p, by_doc.get(source.doc_id), clean.text) for p in drift]
         if not drift:
             cleaned[source.doc_id] = (clean, read_text(text_dir, source.doc_id))
 
@@ -97,6 +98,19 @@ def check(cfg: BuildConfig) -> Outcome:
     out.notices += provenance_notices(out)
     out.problems += validate_rows(out)
     return out
+
+
+def _with_lost_spans(problem: Problem, task, new_text: str) -> Problem:
+    """A drifted annotated text: say which spans re-cleaning would lose, or that none would be."""
+    if problem.code != "text-drift" or task is None:
+        return problem
+    lost = [p for ann in task.annotations if not ann.was_cancelled for p in anchor(task, ann, new_text)[2]]
+    if not lost:
+        extra = "; every span would re-anchor onto the re-cleaned text, so `builder clean` can rewrite it safely"
+    else:
+        shown = "; ".join(p.message for p in lost[:5]) + ("; …" if len(lost) > 5 else "")
+        extra = f"; re-cleaning would lose {len(lost)} span(s): {shown}"
+    return replace(problem, message=problem.message + extra)
 
 
 def provenance_notices(out: Outcome) -> list[Notice]:

@@ -6,6 +6,9 @@ never silently rewritten, when annotations exist. Refuses doc_ids that are not p
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 from pathlib import Path
 
 import regex
@@ -15,6 +18,37 @@ from builder.records import Cleaned, Problem
 
 _DOC_ID = regex.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _SNIPPET = 30  # code points shown either side of the first difference
+# Which raw bytes each committed text was cleaned from (and the text's own hash), written by `builder clean`:
+# when a text drifts, this tells a changed capture from a changed cleaner from a hand edit of text/.
+HASHES = "raw_sha256.csv"
+_HASH_FIELDS = ("doc_id", "raw_sha256", "text_sha256")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_hashes(text_dir: Path) -> dict[str, tuple[str, str]]:
+    """doc_id → (raw sha256, text sha256) as recorded when the text was written; {} if unknown."""
+    try:
+        rows = csv.DictReader(io.StringIO((text_dir / HASHES).read_text(encoding="utf-8")))
+        return {r["doc_id"]: (r["raw_sha256"], r["text_sha256"]) for r in rows if r.get("doc_id")}
+    except (OSError, UnicodeDecodeError, KeyError, csv.Error):
+        return {}
+
+
+def record_hashes(text_dir: Path, cleaned: list[Cleaned]) -> None:
+    """Merge the hashes of freshly written texts into text/raw_sha256.csv (sorted, atomic)."""
+    known = read_hashes(text_dir)
+    for c in cleaned:
+        if c.raw_sha256:
+            known[c.doc_id] = (c.raw_sha256, sha256_text(c.text))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(_HASH_FIELDS)
+    for doc_id in sorted(known):
+        w.writerow((doc_id, *known[doc_id]))
+    write_atomic(text_dir / HASHES, out.getvalue())
 
 
 def text_path(text_dir: Path, doc_id: str) -> Path:
@@ -73,9 +107,26 @@ def compare(text_dir: Path, cleaned: Cleaned, annotated: bool) -> list[Problem]:
         f"committed {committed[lo:at + _SNIPPET]!r} vs cleaner {cleaned.text[lo:at + _SNIPPET]!r}"
     )
     if annotated:
-        return [Problem(
-            "text-drift", file, record, f"offset {at}", message,
-            "the cleaner changed after annotation: revert the cleaner change or re-anchor the "
-            "annotations; never edit text/ by hand",
-        )]
+        cause, hint = drift_cause(text_dir, cleaned, committed)
+        return [Problem("text-drift", file, record, f"offset {at}", f"{cause}: {message}", hint)]
     return [Problem("text-stale", file, record, f"offset {at}", message, "run `builder clean` to rewrite text/")]
+
+
+def drift_cause(text_dir: Path, cleaned: Cleaned, committed: str) -> tuple[str, str]:
+    """Why an annotated text no longer matches the cleaner, told apart by the hashes recorded at cleaning."""
+    recorded = read_hashes(text_dir).get(cleaned.doc_id)
+    if recorded is None:
+        return ("the raw capture or the cleaner changed since the text was cleaned (no hash was recorded)",
+                "restore raw/ from git if the capture was edited (raw/ is never edited); otherwise revert the "
+                "cleaner change, or run `builder clean`, which rewrites the text only if every span re-anchors")  # fmt: skip
+    raw_was, text_was = recorded
+    if text_was != sha256_text(committed):
+        return (f"text/{cleaned.doc_id}.txt was edited after `builder clean` wrote it",
+                "never edit text/ by hand: restore it from git (`git checkout text/`), or run `builder clean`")  # fmt: skip
+    if cleaned.raw_sha256 and raw_was != cleaned.raw_sha256:
+        return (f"the raw capture changed since the text was cleaned (sha256 {raw_was[:12]}… then, "
+                f"{cleaned.raw_sha256[:12]}… now)",
+                "raw/ is never edited: restore the capture from git; for a deliberate re-capture run "
+                "`builder clean`, which rewrites the text only if every span re-anchors")  # fmt: skip
+    return ("the cleaner changed after annotation (same raw bytes, same committed text)",
+            "revert the cleaner change, or run `builder clean`, which rewrites the text only if every span re-anchors")

@@ -174,7 +174,8 @@ def test_clean_all_reproduces_committed_texts(tmp_path: Path) -> None:
     for doc_id in (BSS, AMAR):
         committed = (REPO / "text" / f"{doc_id}.txt").read_bytes()
         assert (tmp_path / "text" / f"{doc_id}.txt").read_bytes() == committed
-    assert sorted(p.name for p in (tmp_path / "text").iterdir()) == [f"{BSS}.txt", f"{AMAR}.txt"]
+    assert sorted(p.name for p in (tmp_path / "text").iterdir()) == [f"{BSS}.txt", f"{AMAR}.txt", "raw_sha256.csv"]
+    assert (tmp_path / "text" / "raw_sha256.csv").read_bytes() == (REPO / "text" / "raw_sha256.csv").read_bytes()
 
 
 def test_clean_all_refuses_text_dir_inside_raw(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_compare_drift_and_stale(tmp_path: Path) -> None:
     changed = TEXT.replace("র\u200d্যাব", "র্যাব")
     [drift] = compare(tmp_path, Cleaned("d1", changed), annotated=True)
     assert drift.code == "text-drift" and drift.pointer == "offset 10"
-    assert "offset 10" in drift.message and "re-anchor" in drift.hint and "never edit text/" in drift.hint
+    assert "offset 10" in drift.message and "re-anchor" in drift.hint and "no hash was recorded" in drift.message
     [stale] = compare(tmp_path, Cleaned("d1", changed), annotated=False)
     assert stale.code == "text-stale" and "builder clean" in stale.hint
 
@@ -61,3 +61,28 @@ def test_compare_undecodable(tmp_path: Path) -> None:
     (tmp_path / "d1.txt").write_bytes(b"\xff\xfe")
     [p] = compare(tmp_path, Cleaned("d1", TEXT), annotated=True)
     assert p.code == "text-bad-encoding"
+
+
+def test_drift_says_whether_the_capture_or_the_text_changed_and_lists_lost_spans(cli, corpus) -> None:
+    from builder.cli import app
+
+    doc = "000_ba2a176cc4aaac8d"
+    capture = corpus / "raw" / "captures" / f"{doc}.txt"
+    capture.write_bytes(capture.read_bytes().replace("ফোনালাপ".encode(), "ফোনালাপে".encode(), 1))
+    capture.write_bytes(capture.read_bytes().replace("কিম জং উন".encode(), "কিম জং-উন".encode(), 1))
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 1
+    assert f"text-drift  text/{doc}.txt" in result.stderr
+    assert "the raw capture changed since the text was cleaned (sha256 " in result.stderr
+    assert "re-cleaning would lose 1 span(s)" in result.stderr and "'কিম জং উন" in result.stderr
+    assert "restore the capture from git" in result.stderr and "cleaner changed" not in result.stderr
+
+
+def test_drift_of_a_hand_edited_text_is_named_as_such(cli, corpus) -> None:
+    from builder.cli import app
+
+    text = corpus / "text" / "000_ba2a176cc4aaac8d.txt"
+    text.write_text(text.read_text(encoding="utf-8").replace("ফোনালাপ", "ফোনালাপে", 1), encoding="utf-8")
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 1
+    assert "was edited after `builder clean` wrote it" in result.stderr and "git checkout text/" in result.stderr
