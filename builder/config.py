@@ -26,6 +26,9 @@ class BuildConfig:
     # no annotation is flagged ground truth: see builder.adjudicate.
     reviewers: list[str] = field(default_factory=list)
     ls_project: str = "bn-news"  # title of the Label Studio project the `builder ls` verbs work on
+    # Secret of the annotator pseudonyms: part of the source repository (which holds the raw exports with
+    # user ids anyway), never of the released dataset. Changing it changes every pseudonym.
+    pseudonym_key: str = "annotations/pseudonym.key"
 
     def path(self, rel: str) -> Path:
         return self.root / rel
@@ -57,3 +60,20 @@ def load_config(root: Path) -> BuildConfig:
     if unknown:
         raise BadConfig(f"pyproject.toml [tool.builder]: unknown keys {unknown}", f"known keys: {sorted(known)}")
     return BuildConfig(root=root, **section)
+
+
+def load_pseudonym_key(cfg: BuildConfig) -> bytes:
+    """The bytes of the pseudonym key file (stripped); a missing or short key is a BadConfig with the fix."""
+    path = cfg.path(cfg.pseudonym_key)
+    make = "python3 -c 'import secrets; print(secrets.token_hex(32))' > " + cfg.pseudonym_key
+    try:
+        key = path.read_bytes().strip()
+    except FileNotFoundError:
+        raise MissingInput(f"{cfg.pseudonym_key} not found (the secret of the annotator pseudonyms)",
+                           f"restore it from git; a new corpus makes one with: {make}") from None  # fmt: skip
+    except OSError as e:
+        raise BadConfig(f"{cfg.pseudonym_key}: cannot be read ({e.strerror})", "make it a readable regular file") from None
+    if len(key) < 32:
+        raise BadConfig(f"{cfg.pseudonym_key} holds {len(key)} byte(s); a key needs at least 32",
+                        f"make one with: {make} (every pseudonym changes with the key)")  # fmt: skip
+    return key

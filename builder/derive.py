@@ -7,6 +7,7 @@ builder.schema. Token alignment problems surface here, so `check` runs this stag
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,9 +40,15 @@ def gid(doc_id: str, region_id: str) -> str:
     return f"{doc_id}:{region_id}"
 
 
-def pseudonym(annotator: str) -> str:
-    """Stable, non-identifying annotator id: the dataset never carries e-mail addresses."""
-    return "annotator-" + hashlib.sha256(annotator.encode("utf-8")).hexdigest()[:10]
+def pseudonym(annotator: str, key: bytes) -> str:
+    """Stable, non-identifying annotator id: HMAC-SHA256 of the Label Studio user under the corpus's secret key.
+
+    An unkeyed hash of a small integer user id is reversed by trying 1, 2, 3, …; with the key (kept in the
+    source repository, never in the released dataset) nobody can tie a pseudonym to a user id or e-mail.
+    """
+    if not key:
+        raise ValueError("no annotator pseudonym key: the pipeline loads it from pseudonym_key in [tool.builder]")
+    return "annotator-" + hmac.new(key, annotator.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:10]
 
 
 def _span(region) -> dict[str, Any] | None:
@@ -171,7 +178,7 @@ def document_row(doc: Document, scheme: Scheme) -> dict[str, Any]:
         **layers(doc_id, g, doc.source.outlet, scheme),
         "gold_policy": doc.adjudication.policy,
         "annotation_ids": sorted(a.id for a in sources),
-        "annotators": sorted({pseudonym(a.annotator) for a in sources}),
+        "annotators": sorted({pseudonym(a.annotator, scheme.annotator_key) for a in sources}),
     }
 
 
@@ -186,7 +193,7 @@ def annotation_rows(doc: Document, scheme: Scheme) -> Iterator[dict[str, Any]]:
             "id": f"{doc_id}:{prefix}",
             "doc_id": doc_id,
             "annotation_id": a.id,
-            "annotator": pseudonym(a.annotator),
+            "annotator": pseudonym(a.annotator, scheme.annotator_key),
             "annotated_at": _utc(a.updated_at or a.created_at),
             "lead_time": a.lead_time,
             "ground_truth": a.ground_truth,

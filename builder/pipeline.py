@@ -12,7 +12,7 @@ from typing import Any
 from builder import schema, tokens
 from builder.clean import clean_source
 from builder.anchor import Notice, anchor
-from builder.config import BuildConfig
+from builder.config import BuildConfig, load_pseudonym_key
 from builder.derive import (
     Document,
     annotation_rows,
@@ -47,7 +47,7 @@ class Outcome:
 
 def check(cfg: BuildConfig) -> Outcome:
     """Run every stage; rows are derived too, because token alignment is only known then."""
-    scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
+    scheme = replace(load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry)), annotator_key=load_pseudonym_key(cfg))
     out = Outcome(scheme=scheme, splits=tuple(split_order(cfg.split_ratios)))
     raw_dir, text_dir = cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir)
 

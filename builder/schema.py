@@ -247,7 +247,7 @@ _ANNOTATIONS = (
     Field(
         "annotator",
         STRING,
-        "Pseudonymous annotator id ('annotator-' + 10 hex digits of the sha256 of the Label Studio user id or e-mail); stable across releases, never the e-mail itself.",
+        "Pseudonymous annotator id ('annotator-' + 10 hex digits of an HMAC-SHA256 of the Label Studio user under a secret key that is not released); stable across releases, not derivable from user ids or e-mails.",
     ),
     Field("annotated_at", Scalar("timestamp[us, tz=UTC]"), "When the annotation was last updated in Label Studio (UTC); null when the export has no time.", nullable=True),
     Field("lead_time", Scalar("float64"), "Seconds the annotator spent on the task, as recorded by Label Studio; null when not recorded.", nullable=True),

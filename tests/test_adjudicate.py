@@ -211,3 +211,30 @@ def test_a_second_opinion_is_checked_like_the_gold(cli, corpus: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "span-not-token-aligned  annotations/export/000_ba2a176cc4aaac8d.json" in result.output
     assert "/0/annotations/1/result" in result.output
+
+
+def test_pseudonyms_are_stable_and_not_a_hash_of_the_user_id(corpus: Path) -> None:
+    import hashlib
+
+    _second_annotator(corpus, ground_truth=True, drop_entity="e02")
+    cfg = load_config(corpus)
+
+    def annotators() -> list[str]:
+        out = pipeline.check(cfg)
+        return sorted(r["annotator"] for rows in out.rows["annotations"].values() for r in rows)
+
+    names = annotators()
+    assert names == annotators(), "stable across builds"
+    guesses = {"annotator-" + hashlib.sha256(str(i).encode()).hexdigest()[:10] for i in range(100_000)}
+    assert not guesses & set(names), "an unkeyed hash of the user id is reversible by trying ids"
+    (corpus / cfg.pseudonym_key).write_text("f" * 64, encoding="utf-8")
+    assert set(annotators()).isdisjoint(names), "the key, not the user id alone, makes the pseudonym"
+
+
+def test_a_missing_pseudonym_key_is_a_clear_error(cli, corpus: Path) -> None:
+    from builder.cli import app
+
+    (corpus / "annotations" / "pseudonym.key").unlink()
+    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    assert result.exit_code == 1
+    assert "annotations/pseudonym.key not found" in result.stderr and "secrets.token_hex" in result.stderr
