@@ -198,15 +198,26 @@ def _find_header(lines: list[_Line]) -> tuple[int | None, int | None, int | None
     return pub, title, byline
 
 
-def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cleaned, list[Problem]]:
-    """Clean one plain-text capture; `file` names it in Problems (default raw/captures/<doc_id>.txt)."""
+def clean_capture(
+    raw: str, doc_id: str, *, file: str | None = None, title: str | None = None
+) -> tuple[Cleaned, list[Problem]]:
+    """Clean one plain-text capture; `file` names it in Problems (default raw/captures/<doc_id>.txt).
+
+    `title` (from raw/sources.csv) is the headline when the layout does not show one: the capture line
+    that reads exactly so, else it heads the text without coming from the capture (no raw map entry).
+    """
     file = file or f"raw/captures/{doc_id}.txt"
     record = f"doc_id={doc_id}"
     problems: list[Problem] = []
     lines = _split_lines(raw)
     dropped: Counter[str] = Counter()
     pub, title_i, byline_i = _find_header(lines)
-    title = lines[title_i].text if title_i is not None else None
+    given = unicodedata.normalize("NFC", title).strip() if title else None
+    if given is not None:
+        title_i = next((i for i, ln in enumerate(lines) if ln.kind == TEXT and ln.text.strip() == given), None)
+        if byline_i is not None and byline_i == title_i:
+            byline_i = None
+    title = given if given is not None else (lines[title_i].text if title_i is not None else None)
     header_end = max(i for i in (pub, title_i, byline_i, -1) if i is not None)
 
     published = updated = None
@@ -265,7 +276,8 @@ def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cl
         problems.append(Problem(
             "capture-no-title", file, record, "",
             "no headline line (3–25 words, no final ।) found above the published line",
-            "check the capture layout; the cleaner may need a rule for this outlet",
+            "give the headline: `builder add --title …` for a new page, or the title column of raw/sources.csv "
+            "(never edit the capture)",
         ))
     if not paragraphs:
         problems.append(Problem(
@@ -301,11 +313,18 @@ def clean_capture(raw: str, doc_id: str, *, file: str | None = None) -> tuple[Cl
         dropped=dict(sorted(dropped.items())),
         agencies=agencies,
         content_type=CAPTURE_CONTENT_TYPE,
-        raw_map=rawmap.map_lines(
-            raw, ([lines[title_i].number] if title_i is not None else []) + para_lines, head + paragraphs
-        ),
+        raw_map=_raw_map(raw, title, title_i, lines, para_lines, paragraphs),
     )
     return cleaned, problems
+
+
+def _raw_map(raw, title, title_i, lines, para_lines, paragraphs):
+    """Paragraphs (and the title, when the capture holds it) → raw bytes; a given title maps to none."""
+    if title is None or title_i is not None:
+        head = [title] if title is not None else []
+        return rawmap.map_lines(raw, ([lines[title_i].number] if title_i is not None else []) + para_lines, head + paragraphs)
+    shift = len(title) + 2
+    return tuple(replace(m, start=m.start + shift, end=m.end + shift) for m in rawmap.map_lines(raw, para_lines, paragraphs))
 
 
 def find_credits(
@@ -408,7 +427,7 @@ def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Pr
                 f"not valid UTF-8 at byte {exc.start} ({data[exc.start:exc.start + 4]!r})",
                 "re-save the capture as UTF-8; do not guess the encoding",
             )]
-        cleaned, problems = clean_capture(raw, source.doc_id, file=file)
+        cleaned, problems = clean_capture(raw, source.doc_id, file=file, title=source.title)
     else:
         return None, [Problem(
             "source-bad-kind", file, record, "capture_kind",
@@ -418,8 +437,19 @@ def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Pr
                 "html-too-large", "html-too-deep", "html-not-html", "html-extract-error"}
     if any(p.code in unusable for p in problems):
         return None, problems
+    if source.published_at:
+        cleaned = replace(cleaned, published_at=given_time(source.published_at))
+        problems = [p for p in problems if p.code != "capture-date-only"]
     # Hash here, where the bytes are in hand, so the raw config never reads the file again.
     return replace(cleaned, raw_sha256=hashlib.sha256(data).hexdigest(), raw_size=len(data)), problems
+
+
+def given_time(value: str) -> datetime:
+    """published_at of raw/sources.csv: ISO 8601; a naive time or a bare date is read in Asia/Dhaka."""
+    from zoneinfo import ZoneInfo
+
+    stamp = datetime.fromisoformat(value)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=ZoneInfo("Asia/Dhaka"))
 
 
 def clean_all(
@@ -437,8 +467,8 @@ def clean_all(
     for source in sources:
         cleaned, found = clean_source(source, raw_dir)
         problems.extend(found)
-        if cleaned is None:
-            continue
+        if cleaned is None or found:
+            continue  # one behaviour on failure: a page with a problem gets no text until it is fixed
         if source.doc_id in annotated:
             drift = [p for p in compare(text_dir, cleaned, annotated=True) if p.code != "text-missing"]
             if drift:

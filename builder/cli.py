@@ -197,6 +197,7 @@ def gold(
 
 
 # Sub-commands live in their own modules, registered here after `app` exists; none imports this module.
+from builder.cli_add import add  # noqa: E402
 from builder.cli_eval import evaluate  # noqa: E402
 from builder.cli_ls import ls_app  # noqa: E402
 from builder.cli_publish import publish  # noqa: E402
@@ -206,6 +207,7 @@ app.add_typer(ls_app, name="ls")
 app.command("eval")(evaluate)
 app.command("publish")(publish)
 app.command("server")(server)
+app.command("add")(add)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -53,6 +53,11 @@ def check(cfg: BuildConfig) -> Outcome:
 
     sources, found = read_sources(raw_dir)
     out.problems += found
+    out.notices += [
+        Notice("outlet-unregistered", "raw/sources.csv", f"doc_id={s.doc_id}",
+               f"outlet {s.outlet!r} is not an id of {cfg.registry}; add it there before the page is annotated", 1)
+        for s in sources if s.outlet not in scheme.registry
+    ]
     tasks = []
     for file_tasks, found in iter_exports(cfg.path(cfg.export_dir), cfg.rel):
         tasks += file_tasks

@@ -37,6 +37,8 @@ class Source:
     captured_at: str | None
     rights: str
     split: str | None  # explicit split overrides the hash split
+    title: str | None = None  # headline given in sources.csv (captures whose layout the cleaner cannot read it from)
+    published_at: str | None = None  # ISO 8601 given in sources.csv; wins over what the page says
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,9 @@ from builder.records import Problem, Source
 
 FILE = "raw/sources.csv"
 COLUMNS = ("doc_id", "outlet", "url", "capture_kind", "capture_file", "captured_at", "rights", "split")
+# Optional columns for pages the cleaner cannot read everything from (an unknown outlet's capture with no
+# headline line, or no date): the headline, and the publication time as ISO 8601 (Asia/Dhaka when naive).
+OPTIONAL = ("title", "published_at")
 REQUIRED = ("doc_id", "outlet", "capture_kind", "capture_file", "rights")
 KINDS = ("text", "html")
 SPLITS = ("train", "validation", "test")
@@ -64,6 +67,10 @@ def _check_row(row: dict[str, str], line: int, raw_dir: Path) -> list[Problem]:
     if url and not regex.match(r"https?://\S+$", url):
         out.append(_problem("source-bad-url", line, doc_id, "url", f"url {url!r} is not an http(s) URL",
                             "give the full page URL, or leave it empty"))
+    if row["published_at"] and not _is_iso(row["published_at"]):
+        out.append(_problem("source-bad-date", line, doc_id, "published_at",
+                            f"published_at {row['published_at']!r} is not an ISO 8601 date or datetime",
+                            "write it like 2025-08-13T13:21:00+06:00"))
     if row["captured_at"] and not _is_iso(row["captured_at"]):
         out.append(_problem("source-bad-date", line, doc_id, "captured_at",
                             f"captured_at {row['captured_at']!r} is not an ISO 8601 date or datetime",
@@ -117,8 +124,8 @@ def read_sources(raw_dir: Path) -> tuple[list[Source], list[Problem]]:
     ]
     problems += [
         Problem("source-unknown-column", FILE, "header", col, f"column {col!r} is not known",
-                "the header must be: " + ",".join(COLUMNS))
-        for col in header if col not in COLUMNS
+                "the header must be: " + ",".join(COLUMNS) + f" (optional: {', '.join(OPTIONAL)})")
+        for col in header if col not in COLUMNS + OPTIONAL
     ]
     if problems:
         return [], problems
@@ -137,6 +144,8 @@ def read_sources(raw_dir: Path) -> tuple[list[Source], list[Problem]]:
                                      "quote fields that contain commas"))
             continue
         row = {h: c.strip() for h, c in zip(header, cells)}
+        for col in OPTIONAL:
+            row.setdefault(col, "")
         if row["capture_file"]:
             listed.add(PurePosixPath(row["capture_file"]).as_posix())
         found = _check_row(row, start, raw_dir)
@@ -152,6 +161,7 @@ def read_sources(raw_dir: Path) -> tuple[list[Source], list[Problem]]:
             doc_id=row["doc_id"], outlet=row["outlet"], url=row["url"] or None,
             capture_kind=row["capture_kind"], capture_file=row["capture_file"],
             captured_at=row["captured_at"] or None, rights=row["rights"], split=row["split"] or None,
+            title=row["title"] or None, published_at=row["published_at"] or None,
         )
     problems += _unlisted(raw_dir, listed)
     return [sources[k] for k in sorted(sources)], problems
