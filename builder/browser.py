@@ -134,7 +134,8 @@ header h1 { font-size: 1.2em; margin: 0; }
 #docs { flex: 1; padding: 1em; min-width: 0; }
 article.doc { background: #fff; border: 1px solid #ddd; border-radius: 4px; padding: 1em 1.2em; margin-bottom: 1.5em; }
 article.doc.hidden { display: none; }
-.doc h2 { margin: 0 0 0.3em 0; font-size: 1.25em; }
+.doc h2 { margin: 0 0 0.3em 0; font-size: 0.95em; color: #555; font-weight: normal; }
+.doc .text::first-line { font-weight: bold; font-size: 1.2em; }
 .meta { color: #555; font-size: 0.9em; margin-bottom: 0.5em; }
 .meta span { margin-right: 1em; }
 .chain .hop { background: #eceff1; border-radius: 3px; padding: 0 0.35em; }
@@ -308,7 +309,8 @@ details { margin-top: 0.6em; }
 
   function renderDoc(doc) {
     var article = el("article", { "class": "doc", id: "doc-" + doc.doc_id, "data-doc-id": doc.doc_id, "data-outlet": doc.outlet });
-    article.appendChild(el("h2", { "class": "title", text: doc.title || "(untitled)" }));
+    // The headline is the first line of the annotated text itself (shown once, with its entities).
+    article.appendChild(el("h2", { "class": "doc-head", text: doc.outlet + " · " + doc.doc_id }));
     var chain = el("span", { "class": "chain" }, ["provenance: "]);
     doc.provenance.forEach(function (p, i) {
       if (i) chain.appendChild(document.createTextNode(" → "));

@@ -23,16 +23,17 @@ exports/attributions.jsonl
       attribution_id    corpus-wide attribution id (`attribution.id`)
       split             split of the document
       outlet            registry id of the publishing outlet
-      attribution_type  `direct`, `indirect` or `mixed`
-      source            {"text", "char_start", "char_end"} or null for an unnamed source
-      cue               {"text", "char_start", "char_end"}
-      content           {"text", "char_start", "char_end"}
+      type              `direct`, `indirect` or `mixed`
+      source            {"start", "end", "text"} or null for an unnamed source
+      cue               {"start", "end", "text"}
+      content           {"start", "end", "text"}
       source_id         registry id of the source, null when unnamed
       source_type       registry category of the source (`unnamed` for an unnamed source)
-      nested_in         attribution_id of the enclosing attribution, null at top level
+      parent_id         attribution_id of the enclosing attribution, null at top level
       depth             nesting depth, 0 at top level
       chain             reporting chain of registry ids, outlet first, this source last
-    Offsets are code points into the document `text`, end exclusive: text[char_start:char_end] == text.
+    Field names are those of the `attribution` Parquet config. Offsets are code points into the document
+    `text`, end exclusive: text[start:end] == the span's text.
 
 croissant.json (dataset root)
     Croissant 1.0 JSON-LD metadata built from the datasets Features: one FileSet per config
@@ -210,7 +211,7 @@ def docbin_bytes(document_rows: list[dict[str, Any]], split: str) -> bytes:
 def _span(span: dict[str, Any] | None) -> dict[str, Any] | None:
     if span is None:
         return None
-    return {"text": span["text"], "char_start": span["start"], "char_end": span["end"]}
+    return {"start": span["start"], "end": span["end"], "text": span["text"]}
 
 
 def attribution_records(outcome: Outcome) -> Iterator[dict[str, Any]]:
@@ -221,13 +222,13 @@ def attribution_records(outcome: Outcome) -> Iterator[dict[str, Any]]:
                 "attribution_id": row["id"],
                 "split": split,
                 "outlet": row["outlet"],
-                "attribution_type": row["type"],
+                "type": row["type"],
                 "source": _span(row["source"]),
                 "cue": _span(row["cue"]),
                 "content": _span(row["content"]),
                 "source_id": row["source_id"],
                 "source_type": row["source_type"],
-                "nested_in": row["parent_id"],
+                "parent_id": row["parent_id"],
                 "depth": row["depth"],
                 "chain": list(row["chain"]),
             }

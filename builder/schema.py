@@ -265,6 +265,9 @@ _MAP_ENTRY = Struct(
         Field("raw_end", Scalar("int64", minimum=0), "Byte offset just after it (exclusive)."),
     ),
     name="map entry",
+    description="struct{start: int32, end: int32, raw_start: int64, raw_end: int64}: the stretch "
+    "`text[start:end]` of the cleaned text came from bytes `raw_start:raw_end` of the raw file (`capture_file`); "
+    "a title given in raw/sources.csv comes from no raw bytes and has no entry.",
 )
 
 _RAW = (
@@ -289,7 +292,7 @@ _RAW = (
     Field(
         "map",
         ListOf(_MAP_ENTRY),
-        "Provenance map: each paragraph of the cleaned text (title included) with the byte range of the raw file it came from, so any span can be shown in its original page.",
+        "Provenance map: each paragraph of the cleaned text (title included, unless raw/sources.csv gives it) with the byte range of the raw file it came from, so any span can be shown in its original page.",
     ),
 )
 

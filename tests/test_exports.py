@@ -63,6 +63,16 @@ def test_docbin_entities_equal_documents_outermost(built) -> None:
             assert sent_tokens == [list(s.tokens) for s in tokens.sentences(row["text"])]
 
 
+def test_attributions_jsonl_uses_the_parquet_field_names(built) -> None:
+    from builder import schema
+
+    _, out = built
+    rec = json.loads((out / "exports" / "attributions.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    parquet = {f.name for f in schema.fields("attribution")}
+    assert {"type", "parent_id", "source", "cue", "content", "depth"} <= set(rec) and set(rec) - {"attribution_id", "split"} <= parquet
+    assert set(rec["content"]) == {"start", "end", "text"}
+
+
 def test_attributions_jsonl_offsets_slice_text(built) -> None:
     outcome, out = built
     texts = {r["doc_id"]: r["text"] for rows in outcome.rows["documents"].values() for r in rows}
@@ -76,9 +86,9 @@ def test_attributions_jsonl_offsets_slice_text(built) -> None:
         for part in ("source", "cue", "content"):
             span = rec[part]
             if span is not None:
-                assert text[span["char_start"]:span["char_end"]] == span["text"]
-        assert rec["nested_in"] is None or rec["nested_in"] in {json.loads(x)["attribution_id"] for x in lines}
-        assert rec["depth"] == 0 if rec["nested_in"] is None else rec["depth"] > 0
+                assert text[span["start"]:span["end"]] == span["text"]
+        assert rec["parent_id"] is None or rec["parent_id"] in {json.loads(x)["attribution_id"] for x in lines}
+        assert rec["depth"] == 0 if rec["parent_id"] is None else rec["depth"] > 0
         assert rec["chain"][-1] == (rec["source_id"] or "unnamed")
 
 
