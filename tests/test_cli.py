@@ -96,3 +96,30 @@ def test_annotated_chain_missing_a_credited_agency_is_a_notice(cli, corpus: Path
     result = cli.invoke(app, ["check", "--root", str(corpus)])
     assert result.exit_code == 0, result.output
     assert "provenance-unconfirmed" in result.stdout and "'AFP'" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["card"], ["build"], ["ls", "pull"], ["gold"], ["server"], ["add"]])
+def test_help_shows_no_placeholder_on_flags_that_take_no_value(cli, args) -> None:
+    result = cli.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0 and "<bool>" not in result.output and "--help" in result.output
+
+
+def test_help_texts_say_what_each_option_is_for(cli) -> None:
+    predict = cli.invoke(app, ["ls", "predict", "--help"]).output
+    assert "doc_id to pre-annotate" in predict and "to push" not in predict
+    server = cli.invoke(app, ["server", "--help"]).output
+    assert "--root" in server and "8080" in server and "--temporary" in server and ".label-studio" in server
+
+
+def test_the_card_and_readme_name_every_config() -> None:
+    from builder import schema
+
+    repo = Path(__file__).resolve().parents[1]
+    card = (repo / "dataset_card.md").read_text(encoding="utf-8")
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    words = {3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven"}
+    assert f"{words[len(schema.CONFIGS)]} configurations" in card
+    for config in schema.CONFIGS:
+        assert f"| `{config}`" in card.split("## Dataset Structure", 1)[1].split("```", 1)[0], config
+        assert f"`{config}`" in readme, config
+    assert "`map entry` = struct{" in card
