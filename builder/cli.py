@@ -78,8 +78,8 @@ def clean(root: Path = ROOT) -> None:
     from builder import pipeline
     from builder.clean import clean_all
 
-    cfg = _config(root)
     try:
+        cfg = _config(root)
         plan = pipeline.plan_reclean(cfg)
         done, problems = clean_all(cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), annotated=plan.protected)
     except BuildError as e:
@@ -105,9 +105,9 @@ def build(
     """
     from builder import pipeline, release
 
-    cfg = _config(root)
     started = time.perf_counter()
     try:
+        cfg = _config(root)
         outcome = pipeline.check(cfg)
         pipeline.require_clean(outcome)
         target = out if out is not None else cfg.path(cfg.out_dir)
@@ -115,6 +115,8 @@ def build(
     except BuildError as e:
         _fail(e)
     seconds = time.perf_counter() - started
+    for note in manifest.notes:
+        typer.echo(note)
     rows = ", ".join(f"{c} {sum(n.values())}" for c, n in manifest.rows.items())
     typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}")
 
@@ -127,8 +129,8 @@ def card(root: Path = ROOT, check_only: bool = typer.Option(False, "--check", he
     """
     from builder import cardfile
 
-    cfg = _config(root)
     try:
+        cfg = _config(root)
         state = cardfile.card_state(cfg) if check_only else cardfile.refresh_card(cfg)
     except BuildError as e:
         _fail(e)
@@ -159,8 +161,8 @@ def gold(
     from builder.lsserver import LabelStudioServer
     from builder.scheme import load_scheme
 
-    cfg = _config(root)
     try:
+        cfg = _config(root)
         scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
         docs = G.load_docs(cfg, doc)
         if show:

@@ -12,6 +12,7 @@ from builder.config import BuildConfig
 from builder import browser, exports, plots
 from builder.adjudicate import POLICY
 from builder.pipeline import Outcome
+from builder.outfolder import refuse_inputs
 from builder.write import Manifest, write_dataset
 
 PRETTY_NAME = "Bengali News: Entities, Source Attribution and Stance"
@@ -58,5 +59,15 @@ def extras(cfg: BuildConfig, outcome: Outcome) -> list[Callable[[Path], None]]:
     ]
 
 
+def input_folders(cfg: BuildConfig) -> list[Path]:
+    """Folders the build reads; the output may be none of them, inside none, and contain none."""
+    folders = {cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), cfg.path(cfg.export_dir)}
+    folders |= {cfg.path(cfg.labeling_config).parent, cfg.path(cfg.registry).parent}
+    return sorted(folders)
+
+
 def write(cfg: BuildConfig, outcome: Outcome, out_dir: Path) -> Manifest:
-    return write_dataset(out_dir, outcome.rows, outcome.scheme, card=card_inputs(cfg, outcome), extras=extras(cfg, outcome))
+    show = cfg.rel(out_dir)
+    refuse_inputs(out_dir, input_folders(cfg), show)
+    return write_dataset(out_dir, outcome.rows, outcome.scheme, card=card_inputs(cfg, outcome),
+                         extras=extras(cfg, outcome), show=show)  # fmt: skip

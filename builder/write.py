@@ -22,6 +22,8 @@ import pyarrow.parquet as pq
 
 import builder
 from builder import card as card_module
+from builder import outfolder
+from builder.outfolder import UnsafeOutput  # noqa: F401 - re-exported: callers catch it from here
 from builder import schema
 from builder.card import CardInputs
 from builder.errors import BuildError
@@ -56,10 +58,6 @@ class EmptyDataset(BuildError):
     """The default config has no rows, so there is no dataset to write."""
 
 
-class UnsafeOutput(BuildError):
-    """The output path exists and does not look like a dataset folder we may replace."""
-
-
 @dataclass(frozen=True, slots=True)
 class Manifest:
     """What a build wrote: files with hashes, rows and Arrow bytes per split, label counts."""
@@ -76,6 +74,7 @@ class Manifest:
     # config -> label path (schema.label_fields) -> split -> label -> count, all labels in scheme order
     labels: dict[str, dict[str, dict[str, dict[str, int]]]]
     outlets: dict[str, int] = field(default_factory=dict)  # documents per outlet registry id
+    notes: tuple[str, ...] = ()  # what the write did besides writing (leftovers removed, clone files kept)
 
     @property
     def configs(self) -> tuple[str, ...]:
@@ -90,24 +89,30 @@ def write_dataset(
     *,
     card: CardInputs,
     extras: Sequence[Callable[[Path], None]] = (),
+    show: str | None = None,
 ) -> Manifest:
-    """Write rows per config and split plus README.md into out_dir, replacing it atomically."""
+    """Write rows per config and split plus README.md into out_dir, replacing it safely (builder.outfolder)."""
     out_dir = Path(out_dir)
+    show = show or out_dir.name or str(out_dir)
     _check_names(configs)
-    _check_replaceable(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Same parent as out_dir, so the final rename never crosses a filesystem.
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
-        os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the published folder should be readable
-        for extra in extras:  # artefacts beside the data (browser, plots, exports): swapped in together
-            extra(tmp)
-        manifest = _write_into(tmp, configs, scheme, card)
-        _swap_in(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return manifest
+        with outfolder.locked(out_dir) as notes:
+            target = outfolder.classify(out_dir, show)
+            # Same parent as out_dir, so the final rename never crosses a filesystem.
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+            try:
+                os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the published folder should be readable
+                for extra in extras:  # artefacts beside the data (browser, plots, exports): swapped in together
+                    extra(tmp)
+                manifest = _write_into(tmp, configs, scheme, card)
+                outfolder.write_marker(tmp)
+                notes += outfolder.swap_in(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    except OSError as e:
+        raise outfolder.write_error(e, show) from None
+    return replace(manifest, notes=tuple(notes))
 
 
 def _check_names(configs: Mapping[str, Mapping[str, Iterable[dict]]]) -> None:
@@ -118,34 +123,6 @@ def _check_names(configs: Mapping[str, Mapping[str, Iterable[dict]]]) -> None:
         bad = [s for s in splits if s not in SPLITS]
         if bad:
             raise ValueError(f"config {config!r}: unknown split(s) {bad}; expected some of {SPLITS}")
-
-
-def _check_replaceable(out_dir: Path) -> None:
-    # The swap deletes the old folder, so refuse anything that is not a previous build.
-    if not out_dir.exists():
-        return
-    if not out_dir.is_dir():
-        raise UnsafeOutput(f"{out_dir.name}: exists and is not a folder", "choose another output path")
-    names = {p.name for p in out_dir.iterdir()}
-    if names and not {README, DATA_DIR} <= names:
-        raise UnsafeOutput(
-            f"{out_dir.name}: exists and does not look like a dataset folder (no {README} and {DATA_DIR}/)",
-            "the builder replaces the whole folder; point it at an empty or previously built folder",
-        )
-
-
-def _swap_in(tmp: Path, out_dir: Path) -> None:
-    if not out_dir.exists():
-        os.rename(tmp, out_dir)
-        return
-    old = tmp.with_name(tmp.name.replace(".tmp-", ".old-", 1))
-    os.rename(out_dir, old)
-    try:
-        os.rename(tmp, out_dir)
-    except BaseException:
-        os.rename(old, out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_into(

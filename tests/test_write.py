@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,6 +19,7 @@ import pytest
 from builder import schema, write
 from builder.card import CardInputs, read_front_matter
 from builder.scheme import Scheme, load_scheme
+from builder.outfolder import MARKER
 from builder.write import InvalidRow, UnsafeOutput, write_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,7 +229,10 @@ def test_two_builds_are_byte_identical(tmp_path: Path, scheme: Scheme) -> None:
     manifest_b = write_dataset(b, synthetic(), scheme, card=card_inputs())
     assert tree(a) == tree(b)
     assert manifest_a == manifest_b
-    assert manifest_a.sha256 == tree(a)
+    files = tree(a)
+    marker = json.loads((a / MARKER).read_text(encoding="utf-8"))
+    assert marker["files"] == sorted(f for f in files if f != MARKER), "the marker lists every file the build wrote"
+    assert manifest_a.sha256 == {k: v for k, v in files.items() if k != MARKER}
     write_dataset(a, synthetic(), scheme, card=card_inputs())  # rebuilding in place changes nothing either
     assert tree(a) == tree(b)
 
