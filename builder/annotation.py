@@ -15,6 +15,7 @@ from builder.export import Annotation, Task
 from builder.records import Problem
 from builder.scheme import Scheme
 
+MAX_RESULT_ITEMS = 5_000  # per annotation; documented in the card. Beyond it nesting costs grow quadratically.
 MAY_CROSS_LINES = frozenset({"CONTENT"})  # a multi-paragraph quote is common in news; names and cues never are
 _TAG_OF_TYPE = {"labels": "labels", "choices": "choices", "taxonomy": "taxonomy", "textarea": "textarea"}
 
@@ -70,6 +71,12 @@ def parse_annotation(task: Task, ann: Annotation, text: str, scheme: Scheme) -> 
     rejected: set[str] = set()  # regions already reported; links to them are not reported again
     doc_stances: tuple[tuple[str, str], ...] = ()
 
+    if len(ann.result) > MAX_RESULT_ITEMS:
+        out.add("annotation-too-large", f"{ann.pointer}/result",
+                f"{len(ann.result):,} result items; one annotation may hold at most {MAX_RESULT_ITEMS:,}",
+                "a news story has hundreds of items at most: split the document, or check the export")
+        return None, out.problems
+    spans_seen: dict[tuple[str, str, int, int], str] = {}
     for k, item in enumerate(ann.result):
         ptr = f"{ann.pointer}/result/{k}"
         if item["type"] == "relation":
@@ -91,9 +98,16 @@ def parse_annotation(task: Task, ann: Annotation, text: str, scheme: Scheme) -> 
             if region is None:
                 rejected.add(item["id"])
             else:
+                key = (region.control, region.label, region.start, region.end)
                 if region.id in regions:
                     out.add("duplicate-region-id", f"{ptr}/id", f"region id {region.id!r} is used twice", "give every region its own id")
+                elif region.control == S.ENTITY and key in spans_seen:
+                    # Attribution regions may repeat (sibling attributions share a CONTENT); an entity may not.
+                    out.add("duplicate-span", f"{ptr}/value", f"{region.label} {_short(region.text)} [{region.start}:{region.end}] "
+                            f"is marked twice (regions {spans_seen[key]!r} and {region.id!r})", "delete the copy")
+                    rejected.add(region.id)
                 else:
+                    spans_seen.setdefault(key, region.id)
                     regions[region.id] = region
         elif control in (S.ATTRIBUTION_TYPE, S.STANCE):
             per_region.append((control, item["id"], value, ptr))
@@ -137,6 +151,10 @@ def _region(item: dict[str, Any], ptr: str, text: str, scheme: Scheme, out: _Col
                 f"allowed: {', '.join(allowed)}")
         return None
     start, end = value["start"], value["end"]
+    if type(start) is not int or type(end) is not int:  # JSON Schema's "integer" lets 5.0 through
+        out.add("span-bad-offset", f"{ptr}/value/start", f"offsets [{start!r}:{end!r}] are not whole numbers",
+                "offsets are integer code-point positions; re-export from Label Studio")
+        return None
     if not 0 <= start < end <= len(text):
         out.add("span-out-of-range", f"{ptr}/value/start", f"[{start}:{end}] is outside the text (length {len(text)}) or empty",
                 "the export belongs to another version of the text? re-export, or re-anchor the spans")

@@ -20,6 +20,7 @@ from pathlib import Path
 import regex
 
 from builder import rawmap
+from builder.inputs import Refused, read_input
 from builder.dates import WEEKDAYS, parse_date, parse_labelled, search_date
 from builder.records import Cleaned, Problem, Source, Span
 from builder.sources import read_sources
@@ -407,10 +408,12 @@ def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Pr
     record = f"doc_id={source.doc_id}"
     path = raw_dir / source.capture_file
     try:
-        data = path.read_bytes()
+        data = read_input(path, raw_dir.parent, "capture")
+    except Refused as r:
+        return None, [Problem(r.code, file, record, "", f"the capture file {r.message}", r.hint)]
     except OSError as exc:
         return None, [Problem(
-            "capture-unreadable", file, record, "", f"cannot read the capture file: {exc.strerror}",
+            "capture-unreadable", file, record, "", f"cannot read the capture file: {exc.strerror or 'it does not exist'}",
             "check raw/sources.csv capture_file and that the file is committed",
         )]
     if source.capture_kind == "html":

@@ -22,6 +22,11 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals could hold a Label Studio token
 )
 
+# Problems that follow from another one in the same record (a deleted region leaves its relation dangling
+# and its CONTENT without a cue): printed after their causes.
+CONSEQUENCES = frozenset({"orphan-region", "attribution-missing-cue", "attribution-many-cues", "attribution-missing-type",
+                          "attribution-many-sources", "unlinked-source", "provenance-missing", "merge-inconsistent"})  # fmt: skip
+
 ROOT = typer.Option(Path("."), "--root", help="Repository root (holds pyproject.toml).", file_okay=False)
 
 
@@ -30,7 +35,7 @@ def _config(root: Path, **overrides: object) -> BuildConfig:
 
 
 def _report(problems: list[Problem]) -> None:
-    for p in sorted(problems, key=lambda p: (p.file, p.record, p.pointer, p.code)):
+    for p in sorted(problems, key=lambda p: (p.file, p.record, p.code in CONSEQUENCES, p.pointer, p.code)):
         typer.echo(p.render(), err=True)
     counts = Counter(p.code for p in problems)
     summary = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))

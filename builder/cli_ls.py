@@ -8,6 +8,7 @@ Every failure exits 1 with a message and a hint.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ import typer
 from builder import lsproject as L
 from builder.config import BuildConfig, load_config
 from builder.errors import BuildError, MissingInput
+from builder.sources import read_sources
 
 ls_app = typer.Typer(
     name="ls",
@@ -60,7 +62,11 @@ def _guard(token: str | None) -> Iterator[None]:
 
 
 def _mask(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token else text
+    """Hide the token where it stands as a whole word; a 'token' of a few letters is no secret to hide
+    (and masking it would garble every word that contains it)."""
+    if not token or len(token) < 8:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9_-]){re.escape(token)}(?![A-Za-z0-9_-])", "***", text)
 
 
 def _config(root: Path) -> BuildConfig:
@@ -163,8 +169,9 @@ def pull(
         cfg = _config(root)
         session = L.connect(url, token)
         project = L.require_project(session, title or L.default_title(cfg))
+        known = frozenset(s.doc_id for s in read_sources(cfg.path(cfg.raw_dir))[0])
         r = L.pull(session, project, cfg.path(cfg.export_dir), replace=replace, dry_run=dry_run,
-                   backup_root=cfg.path(BACKUP_DIR))  # fmt: skip
+                   backup_root=cfg.path(BACKUP_DIR), known=known)  # fmt: skip
         verb = "would write" if dry_run else "written"
         typer.echo(
             f"pulled project {project.title!r} (id {project.id}) into {cfg.export_dir}/: {len(r.written)} {verb}, "

@@ -23,10 +23,12 @@ FOLDER = typer.Option(None, "--folder", help="Dataset folder (default: out_dir i
 
 
 def _fail(e: BuildError, token: str = "") -> None:
-    message = str(e).replace(token, "***") if token else str(e)
+    from builder.cli_ls import _mask
+
+    message = _mask(str(e), token)
     typer.echo(f"Error: {message}", err=True)
     if e.hint:
-        typer.echo(f"hint: {e.hint}", err=True)
+        typer.echo(f"hint: {_mask(e.hint, token)}", err=True)
     raise typer.Exit(1)
 
 
@@ -45,6 +47,7 @@ def publish(
 
     token = os.environ.get("HF_TOKEN", "") if push else ""
     try:
+        P.check_repo_id(repo_id)
         cfg = load_config(root.resolve())
         target = folder if folder is not None else cfg.path(cfg.out_dir)
         plan = P.prepare(cfg, target)
@@ -55,6 +58,8 @@ def publish(
                 f"dry run: {len(plan.files)} operation(s), {plan.total_bytes} bytes -> "
                 f"create_commit(repo_id={repo_id!r}, repo_type='dataset', revision={revision!r}); nothing sent (use --push)"
             )
+            typer.echo("nothing was checked against the Hub: not whether the repo exists, nor any token "
+                       "(HF_TOKEN is read only with --push)")  # fmt: skip
             return
         if not token:
             raise P.PublishFailed("HF_TOKEN is not set", "export HF_TOKEN with a write token for the repo; it is read only from the environment")

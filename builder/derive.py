@@ -304,8 +304,22 @@ def _aligned_tags(doc: Document, g: Gold, sentences: list[tokens.Sentence]) -> t
 
 
 def outermost(entities) -> list:
-    """Entities not strictly inside another entity (ties: both kept, so a duplicate is still reported)."""
-    return [
-        e for e in entities
-        if not any(o is not e and o.start <= e.start and e.end <= o.end and (o.start, o.end) != (e.start, e.end) for o in entities)
-    ]
+    """Entities not strictly inside another entity (ties: both kept, so a duplicate is still reported).
+
+    One sort and one sweep: in (start, -end) order, a span is strictly inside another exactly when some
+    earlier span with other offsets reaches at least as far.
+    """
+    order = sorted(range(len(entities)), key=lambda i: (entities[i].start, -entities[i].end))
+    inside: set[int] = set()
+    reach, k = -1, 0
+    while k < len(order):
+        first = entities[order[k]]
+        group = [order[k]]
+        while k + 1 < len(order) and (entities[order[k + 1]].start, entities[order[k + 1]].end) == (first.start, first.end):
+            k += 1
+            group.append(order[k])
+        if reach >= first.end:
+            inside.update(group)
+        reach = max(reach, first.end)
+        k += 1
+    return [e for i, e in enumerate(entities) if i not in inside]

@@ -8,6 +8,7 @@ JSON pointer of the offending field; the task is then left out of the build.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator, FormatChecker
 
+from builder.inputs import Refused, read_input
 from builder.errors import MissingInput
 from builder.records import Problem
 
@@ -59,10 +61,20 @@ def _fast_validator():  # compiled once: ~100x faster than jsonschema on valid i
     return fastjsonschema.compile(export_schema()["definitions"]["task"] | {"definitions": export_schema()["definitions"]})
 
 
+_FORMATS = FormatChecker(formats=())
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    # jsonschema's own date-time check needs an extra package; fastjsonschema checks the format itself,
+    # so without this the explanation of a "Feb 30" would be empty.
+    return not isinstance(value, str) or bool(datetime.fromisoformat(value))
+
+
 @cache
 def _explainer() -> Draft7Validator:
     schema = export_schema()
-    return Draft7Validator(schema["definitions"]["task"] | {"definitions": schema["definitions"]})
+    return Draft7Validator(schema["definitions"]["task"] | {"definitions": schema["definitions"]}, format_checker=_FORMATS)
 
 
 def export_files(export_dir: Path) -> list[Path]:
@@ -71,10 +83,26 @@ def export_files(export_dir: Path) -> list[Path]:
     return sorted(export_dir.rglob("*.json"))
 
 
-def read_export(path: Path, rel: str) -> tuple[list[Task], list[Problem]]:
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _Constant(name)
+
+
+def read_export(path: Path, rel: str, root: Path | None = None) -> tuple[list[Task], list[Problem]]:
     """Parse one export file; every unusable task becomes a Problem instead of a Task."""
     try:
-        data = json.loads(path.read_bytes())
+        data = json.loads(read_input(path, root or path.parent, "export"), parse_constant=_no_constant)
+    except Refused as r:
+        return [], [Problem(r.code, rel, "", "", f"the export file {r.message}", r.hint)]
+    except RecursionError:
+        return [], [Problem("malformed-json", rel, "", "", "nested too deeply to be a Label Studio export",
+                            "re-export the file from Label Studio; do not edit exports by hand")]
+    except _Constant as e:
+        return [], [Problem("malformed-json", rel, "", "", f"holds {e}, which is not JSON (NaN and Infinity are not numbers there)",
+                            "re-export the file from Label Studio; a NaN lead_time or offset cannot be published")]
     except json.JSONDecodeError as e:
         return [], [Problem("malformed-json", rel, "", "", f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
                             "re-export the file from Label Studio; do not edit exports by hand")]
@@ -93,10 +121,15 @@ def read_export(path: Path, rel: str) -> tuple[list[Task], list[Problem]]:
     return tasks, problems
 
 
-def iter_exports(export_dir: Path, rel_of) -> Iterator[tuple[list[Task], list[Problem]]]:
+def iter_exports(export_dir: Path, rel_of, root: Path | None = None) -> Iterator[tuple[list[Task], list[Problem]]]:
     """One (tasks, problems) pair per export file, in path order, so a build can stream."""
     for path in export_files(export_dir):
-        yield read_export(path, rel_of(path))
+        yield read_export(path, rel_of(path), root)
+
+
+def check_raw_task(raw: Any, rel: str) -> list[Problem]:
+    """Problems of one task as exported (the schema check of `read_export`), for callers outside a file."""
+    return _task(raw, rel, "")[1]
 
 
 def _task(raw: Any, rel: str, pointer: str) -> tuple[Task | None, list[Problem]]:

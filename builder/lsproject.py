@@ -520,6 +520,18 @@ class PullRefused(LabelStudioError):
     """The pull would remove or replace annotations that the local export has."""
 
 
+def by_doc_tasks(by_doc: Mapping[str, Sequence[Mapping[str, Any]]]) -> Iterator[Mapping[str, Any]]:
+    for doc_id in sorted(by_doc):
+        yield from by_doc[doc_id]
+
+
+def check_task(task: Mapping[str, Any]) -> list:
+    """The export schema check `builder check` makes, on one task as the server sent it."""
+    from builder.export import check_raw_task
+
+    return check_raw_task(dict(task), f"server task {task.get('id')}")
+
+
 def _refusal(plan: PullPlan) -> PullRefused:
     bad = plan.destructive
     resets = plan.reset
@@ -540,6 +552,7 @@ def write_exports(
     replace: bool = False,
     dry_run: bool = False,
     backup_root: Path | None = None,
+    known: frozenset[str] | None = None,
 ) -> PullReport:
     """Write annotations/export/<doc_id>.json for every annotated task; untouched files stay byte-identical.
 
@@ -553,6 +566,19 @@ def write_exports(
             by_doc[task["data"]["doc_id"]].append(task)
         else:
             report.unannotated += 1
+    if known is not None:
+        strangers = sorted(d for d in by_doc if d not in known)
+        if strangers:
+            shown = ", ".join(repr(d) for d in strangers[:5]) + (" …" if len(strangers) > 5 else "")
+            raise LabelStudioError(f"{len(strangers)} annotated task(s) carry a doc_id that raw/sources.csv does not list "
+                                   f"({shown}); nothing was written",
+                                   "the project holds tasks that are not this corpus's documents: delete them in Label "
+                                   "Studio, or pull from the right project (--title)")  # fmt: skip
+    bad = [p for task in by_doc_tasks(by_doc) for p in check_task(task)] if known is not None else []
+    if bad:
+        raise LabelStudioError(f"{len(bad)} problem(s) in the server's tasks; nothing was written:\n"
+                               + "\n".join(p.render() for p in bad[:10]),
+                               "fix those tasks in Label Studio, then pull again")  # fmt: skip
     for doc_id, group in sorted(by_doc.items()):
         if len(group) > 1:
             ids = ", ".join(str(t["id"]) for t in group)
@@ -608,6 +634,7 @@ def pull(
     replace: bool = False,
     dry_run: bool = False,
     backup_root: Path | None = None,
+    known: frozenset[str] | None = None,
 ) -> PullReport:
     """Download the full export (or `fetch()` it: the test seam), check it is complete, then write it."""
     what = f"the export of project {project.title!r} (id {project.id})"
@@ -619,6 +646,6 @@ def pull(
     if expected is not None and len(tasks) < expected:
         raise ExportIncomplete(f"{what} holds {len(tasks)} task(s), the project has {expected}; nothing was written",
                                "retry the pull")  # fmt: skip
-    report = write_exports(tasks, export_dir, replace=replace, dry_run=dry_run, backup_root=backup_root)
+    report = write_exports(tasks, export_dir, replace=replace, dry_run=dry_run, backup_root=backup_root, known=known)
     report.project = project
     return report

@@ -59,7 +59,7 @@ def check(cfg: BuildConfig) -> Outcome:
         for s in sources if s.outlet not in scheme.registry
     ]
     tasks = []
-    for file_tasks, found in iter_exports(cfg.path(cfg.export_dir), cfg.rel):
+    for file_tasks, found in iter_exports(cfg.path(cfg.export_dir), cfg.rel, cfg.root):
         tasks += file_tasks
         out.problems += found
     annotated = {t.doc_id for t in tasks if any(not a.was_cancelled for a in t.annotations)}
@@ -160,7 +160,7 @@ class Reclean:
 def plan_reclean(cfg: BuildConfig) -> Reclean:
     """Re-clean every page; an annotated text may change only if all its spans re-anchor onto the new text."""
     raw_dir, text_dir = cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir)
-    tasks = {t.doc_id: t for file_tasks, _ in iter_exports(cfg.path(cfg.export_dir), cfg.rel) for t in file_tasks}
+    tasks = {t.doc_id: t for file_tasks, _ in iter_exports(cfg.path(cfg.export_dir), cfg.rel, cfg.root) for t in file_tasks}
     sources, _ = read_sources(raw_dir)
     plan = Reclean()
     for source in sources:

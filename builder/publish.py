@@ -53,6 +53,19 @@ class Plan:
         return sum(f.size for f in self.files)
 
 
+def check_repo_id(repo_id: str) -> None:
+    """The Hub's own rule for a repo id (huggingface_hub validates offline), as a PublishFailed."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as e:
+        raise PublishFailed(f"{repo_id!r} is not a valid Hub repo id ({str(e).splitlines()[0]})",
+                            "write it as ORG/NAME with letters, digits, '-', '_' and '.', e.g. my-lab/bn-news") from None  # fmt: skip
+    if "/" not in repo_id:
+        raise PublishFailed(f"{repo_id!r} names no owner", "write it as ORG/NAME, e.g. my-lab/bn-news")
+
+
 def commit_plan(folder: Path) -> Plan:
     """Every file upload_folder would send, as CommitOperationAdd (hashes computed locally)."""
     from huggingface_hub import CommitOperationAdd

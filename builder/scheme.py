@@ -148,12 +148,23 @@ def _taxonomy(el: ET.Element, config_name: str) -> tuple[tuple[str, ...], tuple[
     return tuple(targets), labels
 
 
+REGISTRY_COLUMNS = ("id", "kind", "source_type", "name_bn", "aliases")
+
+
 def load_registry(path: Path) -> dict[str, RegistryEntry]:
     try:
         with path.open(encoding="utf-8", newline="") as f:
             rows = list(csv.DictReader(f))
     except FileNotFoundError as e:
         raise BadConfig(f"{_shown(path)}: registry not found", "restore it from git") from e
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise BadConfig(f"{_shown(path)}: not a UTF-8 CSV file ({e})", "restore it from git") from None
+    with path.open(encoding="utf-8", newline="") as f:
+        header = next(csv.reader(f), [])
+    missing = [c for c in REGISTRY_COLUMNS if c not in header]
+    if missing:
+        raise BadConfig(f"{_shown(path)}: column(s) {missing} missing from the header",
+                        f"the header must hold: {','.join(REGISTRY_COLUMNS)}")  # fmt: skip
     entries: dict[str, RegistryEntry] = {}
     for n, row in enumerate(rows, start=2):
         rid = (row.get("id") or "").strip()

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 import regex
 
 from builder.errors import MissingInput
+from builder.inputs import Refused, read_input
 from builder.records import Problem, Source
 
 FILE = "raw/sources.csv"
@@ -82,7 +83,7 @@ def _check_row(row: dict[str, str], line: int, raw_dir: Path) -> list[Problem]:
             out.append(_problem("source-bad-path", line, doc_id, "capture_file",
                                 f"capture_file {cap!r} is not a relative path inside raw/",
                                 "write it relative to raw/, e.g. captures/<doc_id>.txt"))
-        elif not (raw_dir / rel).is_file():
+        elif not (raw_dir / rel).exists() and not (raw_dir / rel).is_symlink():  # a FIFO or link out is named by the reader
             out.append(_problem("source-file-missing", line, doc_id, "capture_file",
                                 f"raw/{cap} does not exist",
                                 "add the capture file under raw/, or fix capture_file"))
@@ -111,7 +112,9 @@ def read_sources(raw_dir: Path) -> tuple[list[Source], list[Problem]]:
     if not path.is_file():
         raise MissingInput(f"{FILE} not found", "create it with the header: " + ",".join(COLUMNS))
     try:
-        content = path.read_bytes().decode("utf-8-sig")
+        content = read_input(path, raw_dir.parent, "table").decode("utf-8-sig")
+    except Refused as r:
+        return [], [Problem(r.code, FILE, "", "", f"sources.csv {r.message}", r.hint)]
     except UnicodeDecodeError as exc:
         return [], [Problem("source-bad-encoding", FILE, "", f"byte {exc.start}",
                             "sources.csv is not valid UTF-8", "re-save it as UTF-8")]

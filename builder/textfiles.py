@@ -14,6 +14,7 @@ from pathlib import Path
 import regex
 
 from builder.atomic import write_atomic
+from builder.inputs import Refused, read_input
 from builder.records import Cleaned, Problem
 
 _DOC_ID = regex.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -61,7 +62,7 @@ def text_path(text_dir: Path, doc_id: str) -> Path:
 def read_text(text_dir: Path, doc_id: str) -> str | None:
     """The committed text, or None if there is none; raises UnicodeDecodeError on non-UTF-8."""
     try:
-        data = text_path(text_dir, doc_id).read_bytes()
+        data = read_input(text_path(text_dir, doc_id), text_dir.parent, "text")
     except FileNotFoundError:
         return None
     # Bytes, not read_text(): no newline translation may touch the offsets.
@@ -86,6 +87,8 @@ def compare(text_dir: Path, cleaned: Cleaned, annotated: bool) -> list[Problem]:
     record = f"doc_id={doc_id}"
     try:
         committed = read_text(text_dir, doc_id)
+    except Refused as r:
+        return [Problem(r.code, file, record, "", f"the committed text {r.message}", r.hint)]
     except UnicodeDecodeError as exc:
         return [Problem(
             "text-bad-encoding", file, record, f"byte {exc.start}",

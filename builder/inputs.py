@@ -1,0 +1,49 @@
+"""Reading an input file: a regular file inside the repository, of bounded size — or a reason why not.
+
+A capture that is a symlink to a file outside the repository would publish a private file; a FIFO would
+hang the build; /dev/zero would exhaust memory. So every input is resolved (symlinks followed), must lie
+inside the repository root, must be a regular file, and may not exceed its size limit; anything else is
+`Refused` with a problem code, which the stage turns into a Problem naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+MiB = 1024 * 1024
+LIMITS = {"capture": 5 * MiB, "export": 64 * MiB, "text": 8 * MiB, "table": 16 * MiB}
+
+
+class Refused(Exception):
+    def __init__(self, code: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+
+def read_input(path: Path, root: Path, kind: str) -> bytes:
+    """The bytes of `path`; raises Refused (or FileNotFoundError when nothing is there)."""
+    if not path.exists() and not path.is_symlink():
+        raise FileNotFoundError(path)
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise Refused("input-outside-repo", "is a symlink to a file outside the repository",
+                      "inputs must be files inside the repository: copy the file in instead of linking to it")  # fmt: skip
+    try:
+        st = os.stat(resolved)
+    except OSError as e:
+        raise Refused("input-unreadable", f"cannot be read ({e.strerror})", "restore the file from git") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a folder" if stat.S_ISDIR(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")  # fmt: skip
+        raise Refused("input-not-regular", f"is {what}, not a regular file", "inputs are regular files; replace it with the real file")
+    limit = LIMITS[kind]
+    if st.st_size > limit:
+        raise Refused(f"{kind}-too-large", f"is {st.st_size:,} bytes; a {kind} file may hold at most {limit:,}",
+                      "split it, or check that it is the right file")  # fmt: skip
+    with open(resolved, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise Refused(f"{kind}-too-large", f"grew past {limit:,} bytes while being read", "check the file")
+    return data
