@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,10 +36,13 @@ class BuildConfig:
 
     def rel(self, p: Path) -> str:
         """Repository-relative POSIX path for messages (never an absolute machine path)."""
-        try:
-            return p.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return p.as_posix()
+        # The path as named, not where a symlink leads: a link out of the repository is reported by its name.
+        for path, root in ((Path(os.path.abspath(p)), Path(os.path.abspath(self.root))), (p.resolve(), self.root.resolve())):
+            try:
+                return path.relative_to(root).as_posix() or "."
+            except ValueError:
+                continue
+        return p.as_posix()
 
     def with_overrides(self, **kw: object) -> BuildConfig:
         return replace(self, **{k: v for k, v in kw.items() if v is not None})

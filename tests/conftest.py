@@ -146,4 +146,7 @@ def _parent(node: Any, pointer: str) -> tuple[Any, Any]:
 
 def _put(node: Any, pointer: str, value: Any) -> None:
     parent, key = _parent(node, pointer)
-    parent[key] = value
+    if isinstance(parent, list) and key == len(parent):
+        parent.append(value)  # one past the end appends
+    else:
+        parent[key] = value

@@ -398,3 +398,21 @@ def test_predictions_come_from_other_documents_and_are_not_stacked(cli, corpus, 
     assert "0 created, 1 replaced (000_ba2a176cc4aaac8d), 1 unchanged (003_def7398b55f8b37b)" in out, out
     (new,) = predictions(A)
     assert new.model_version != first[A][0].model_version and [p.id for p in predictions(B)] == [first[B][0].id]
+
+
+@pytest.mark.server
+def test_a_pull_with_a_task_the_corpus_does_not_know_writes_nothing(cli, corpus, ls_server, ls_env, title):
+    from label_studio_sdk import LabelStudio
+
+    assert invoke(cli, corpus, "setup", "--title", title, env=ls_env).exit_code == 0
+    assert invoke(cli, corpus, "push", "--title", title, env=ls_env).exit_code == 0
+    admin = LabelStudio(base_url=ls_server.url, api_key=ls_server.api_key)
+    project = L.require_project(L.Session(ls_server.url, admin), title)
+    admin.projects.import_tasks(id=project.id, request=[{"data": {"doc_id": "000_junk", "text": "junk"}}])
+    for task in admin.tasks.list(project=project.id):
+        admin.annotations.create(id=task.id, result=[], was_cancelled=False)
+    before = tree_digest(corpus / "annotations")
+    result = invoke(cli, corpus, "pull", "--title", title, "--replace", env=ls_env)
+    assert_failed(result, "carry a doc_id that raw/sources.csv does not list ('000_junk')", ls_env["LABEL_STUDIO_API_KEY"])
+    assert "nothing was written" in result.output
+    assert tree_digest(corpus / "annotations") == before
