@@ -147,3 +147,23 @@ def test_leftovers_of_an_interrupted_build_are_cleaned_up_and_reported(cli, corp
     assert "removed .ds.tmp-killed, left by an interrupted build" in result.stdout
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".ds")) == []
     assert tree_digest(out) == built
+
+
+def test_builds_killed_at_any_moment_leave_nothing_the_next_build_does_not_clean(corpus: Path, tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    out = tmp_path / "ds"
+    cmd = [sys.executable, "-m", "builder.cli", "build", "--root", str(corpus), "--out", str(out)]
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    good = tree_digest(out)
+    for delay in (0.8, 1.4, 2.0):  # somewhere between start-up and the final rename
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name != "corpus") == ["ds"], f"leftovers after a kill at {delay}s"
+        assert tree_digest(out) == good
