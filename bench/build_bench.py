@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO))
 from builder import pipeline, release  # noqa: E402
 from builder.config import load_config  # noqa: E402
 
-INPUTS = ("pyproject.toml", "dataset_card.md", "annotations/labeling_config.xml", "annotations/registry.csv")
+INPUTS = ("pyproject.toml", "dataset_card.md", "annotations/labeling_config.xml", "annotations/registry.csv", "annotations/pseudonym.key")
 
 
 def make_corpus(root: Path, n: int) -> None:

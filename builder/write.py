@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 import builder
 from builder import card as card_module
-from builder import outfolder
+from builder import encode, outfolder
 from builder.outfolder import UnsafeOutput  # noqa: F401 - re-exported: callers catch it from here
 from builder import schema
 from builder.card import CardInputs
@@ -189,7 +189,8 @@ class _ConfigWriter:
         self.root, self.config = root, config
         self.features = schema.features(config, scheme)
         self.arrow_schema = self.features.arrow_schema
-        self.validator = schema.RowValidator(config, scheme)
+        self.validator = schema.RowValidator(config, scheme)  # only to explain a row that fails
+        self.encode = encode.row_encoder(config, scheme)
         self.rows: dict[str, int] = {}
         self.num_bytes: dict[str, int] = {}
         self.files: dict[str, str] = {}
@@ -205,21 +206,26 @@ class _ConfigWriter:
         batch: list[dict] = []
         count = nbytes = 0
         try:
+            originals: list[dict] = []
+            counts = self.labels_of(split)
             for n, row in enumerate(rows):
-                self._check(row, split, n)
-                for path, label in schema.label_values(self.config, row):
-                    self.labels[path][split][label] += 1
+                try:
+                    batch.append(self.encode(row, counts))
+                except (encode.UnknownLabel, encode.NaiveTime, AttributeError, TypeError) as e:
+                    self._explain(row, split, n)
+                    raise InvalidRow(f"{self.config}/{split} row {n}: {e}",
+                                     "the stage that derives output rows produced a row outside builder/schema.py; fix it there") from None
+                originals.append(row)
                 if outlets is not None:
                     outlets[row["outlet"]] = outlets.get(row["outlet"], 0) + 1
-                batch.append(self.features.encode_example(row))
                 if len(batch) == BATCH_ROWS:
                     writer = writer or self._open(rel)
-                    nbytes += self._flush(writer, batch)
+                    nbytes += self._flush(writer, batch, originals, split, count)
                     count += len(batch)
-                    batch = []
+                    batch, originals = [], []
             if batch:
                 writer = writer or self._open(rel)
-                nbytes += self._flush(writer, batch)
+                nbytes += self._flush(writer, batch, originals, split, count)
                 count += len(batch)
         finally:
             if writer is not None:
@@ -232,13 +238,23 @@ class _ConfigWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         return pq.ParquetWriter(path, self.arrow_schema, **PARQUET_OPTIONS)
 
-    def _flush(self, writer: pq.ParquetWriter, batch: list[dict]) -> int:
+    def labels_of(self, split: str) -> dict[str, dict[str, int]]:
+        return {path: by_split[split] for path, by_split in self.labels.items()}
+
+    def _flush(self, writer: pq.ParquetWriter, batch: list[dict], originals: list[dict], split: str, first: int) -> int:
         # One row group per batch keeps groups far below the ~100 MB the dataset viewer expects.
-        record_batch = pa.RecordBatch.from_pylist(batch, schema=self.arrow_schema)
+        try:
+            record_batch = pa.RecordBatch.from_pylist(batch, schema=self.arrow_schema)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            for k, row in enumerate(originals):  # the cast failed: the JSON Schema says which row and field
+                self._explain(row, split, first + k)
+            raise InvalidRow(f"{self.config}/{split}: rows {first}-{first + len(batch) - 1} do not fit the Arrow schema",
+                             "the stage that derives output rows produced a row outside builder/schema.py; fix it there")  # fmt: skip
         writer.write_batch(record_batch)
         return record_batch.nbytes
 
-    def _check(self, row: dict, split: str, n: int) -> None:
+    def _explain(self, row: dict, split: str, n: int) -> None:
+        """Raise InvalidRow naming the row and field, if the JSON Schema finds what is wrong with it."""
         errors = self.validator.errors(row)
         if not errors:
             return
