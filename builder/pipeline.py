@@ -6,6 +6,7 @@ sources → clean (+ compare with committed text/) → exports → join → deri
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -131,21 +132,41 @@ def provenance_notices(out: Outcome) -> list[Notice]:
     return notices
 
 
-def validate_rows(out: Outcome) -> list[Problem]:
-    """Every derived row against the JSON Schema of its config: the writer's contract, checked early."""
+def validate_rows(out: Outcome, batch_rows: int = 1_000) -> list[Problem]:
+    """Every derived row through the writer's own contract: label encoding and the Arrow cast to the
+    config's schema (fast); the JSON Schema only explains a row that fails."""
+    import pyarrow as pa
+
+    from builder import encode
+
+    problems: list[Problem] = []
+    for config, by_split in out.rows.items():
+        enc = encode.row_encoder(config, out.scheme)
+        arrow = schema.features(config, out.scheme).arrow_schema
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for rows in by_split.values():
+            for start in range(0, len(rows), batch_rows):
+                chunk = rows[start:start + batch_rows]
+                try:
+                    pa.RecordBatch.from_pylist([enc(row, counts) for row in chunk], schema=arrow)
+                except (encode.UnknownLabel, encode.NaiveTime, pa.ArrowException, TypeError, ValueError, AttributeError):
+                    problems += _explain_rows(out, config, chunk)
+    return problems
+
+
+def _explain_rows(out: Outcome, config: str, rows: list[dict[str, Any]]) -> list[Problem]:
+    validator = schema.RowValidator(config, out.scheme)
     tasks = {d.source.doc_id: d.task for d in out.documents}
     problems = []
-    for config, by_split in out.rows.items():
-        validator = schema.RowValidator(config, out.scheme)
-        for rows in by_split.values():
-            for row in rows:
-                for pointer, message in validator.errors(row):
-                    task = tasks[row["doc_id"]]
-                    problems.append(Problem(
-                        "output-schema-violation", task.file, f"{config} row {row.get('id', row['doc_id'])}", pointer, message,
-                        "the annotation produced a value the dataset schema cannot hold; fix the annotation or the schema",
-                    ))
-    return problems
+    for row in rows:
+        task = tasks.get(row["doc_id"])
+        for pointer, message in validator.errors(row):
+            problems.append(Problem(
+                "output-schema-violation", task.file if task else "raw/sources.csv", f"{config} row {row.get('id', row['doc_id'])}",
+                pointer, message, "the annotation produced a value the dataset schema cannot hold; fix the annotation or the schema",
+            ))
+    return problems or [Problem("output-schema-violation", "", f"{config} rows", "/", "rows do not fit the Arrow schema",
+                                "a bug in the derive stage; please report it")]  # fmt: skip
 
 
 @dataclass(slots=True)
