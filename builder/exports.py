@@ -88,7 +88,7 @@ def write_exports(folder: Path, outcome: Outcome, *, license: str = "cc-by-nc-4.
         if docs:
             path = folder / EXPORTS / "spacy" / f"{split}.spacy"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(docbin_bytes(docs, split))
+            path.write_bytes(docbin_bytes(docs, split, sentences_of(ner)))
             written.append(path)
     lines = [json.dumps(r, ensure_ascii=False) for r in attribution_records(outcome)]
     written.append(_write(folder / EXPORTS / "attributions.jsonl", "".join(line + "\n" for line in lines)))
@@ -186,13 +186,24 @@ def spacy_doc(text: str, sentences: list[tokens.Sentence]):
     return doc
 
 
-def docbin_bytes(document_rows: list[dict[str, Any]], split: str) -> bytes:
+def sentences_of(ner_rows: list[dict[str, Any]]) -> dict[str, list[tokens.Sentence]]:
+    """The tokenisation the `ner` rows already hold, per document: a document is tokenised once."""
+    out: dict[str, list[tokens.Sentence]] = {}
+    for row in sorted(ner_rows, key=lambda r: (r["doc_id"], r["sentence_index"])):
+        out.setdefault(row["doc_id"], []).append(
+            tokens.Sentence(row["start"], row["end"], tuple(row["tokens"]), tuple(row["token_starts"]))
+        )
+    return out
+
+
+def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]] | None = None) -> bytes:
     from spacy.tokens import DocBin
 
     bin_ = DocBin(store_user_data=True)
-    texts = [row["text"] for row in document_rows]
-    for row, sents in zip(document_rows, tokens.sentences_many(texts)):
-        doc = spacy_doc(row["text"], sents)
+    if sentences is None:
+        sentences = dict(zip((r["doc_id"] for r in document_rows), tokens.sentences_many(r["text"] for r in document_rows)))
+    for row in document_rows:
+        doc = spacy_doc(row["text"], sentences.get(row["doc_id"], []))
         ents = []
         for e in outermost(row["entities"]):
             span = doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode="strict")
