@@ -1,15 +1,25 @@
 """Benchmark: a corpus of N documents (the seeds replicated under new doc_ids) → check → build.
 
 Prints seconds per stage, documents per second and peak memory. Not a test: numbers to compare
-between commits on the same machine. Usage: .venv/bin/python bench/build_bench.py --docs 1000
+between commits on the same machine.
+
+    .venv/bin/python bench/build_bench.py --docs 1000 [--baseline] [--json] [--keep DIR]
+
+--keep DIR   leave the generated corpus in DIR (a full repository layout: `builder build --root DIR`)
+--baseline   also run, in this run and on the same corpus exported as one file, the naive script a
+             researcher would write (bench/naive_baseline.py, its own process), and print the ratio
+--json       print one JSON object instead of the table
+Peak RSS: this process (the build runs in it) and, for the baseline, its child process.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,12 +57,34 @@ def make_corpus(root: Path, n: int) -> None:
     (root / "raw/sources.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def baseline(root: Path) -> dict[str, float]:
+    """The naive script on the corpus's exports concatenated into one file, in a child process."""
+    merged = root / "one-export.json"
+    tasks = [t for p in sorted((root / "annotations/export").glob("*.json")) for t in json.loads(p.read_text(encoding="utf-8"))]
+    merged.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "naive_baseline.py"), str(merged),
+                             str(root / "annotations/labeling_config.xml"), str(root / "naive-out")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"the naive baseline failed: {proc.stderr.read().decode(errors='replace')[-2000:]}")
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=500)
+    parser.add_argument("--keep", type=Path, help="leave the generated corpus in this (new or empty) folder")
+    parser.add_argument("--baseline", action="store_true", help="also time the naive script on the same corpus")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    if args.keep is not None and args.keep.exists() and any(args.keep.iterdir()):
+        raise SystemExit(f"--keep {args.keep}: the folder is not empty")
     with tempfile.TemporaryDirectory(prefix="bn-news-bench-") as tmp:
-        root = Path(tmp)
+        root = args.keep.resolve() if args.keep is not None else Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
         make_corpus(root, args.docs)
         t1 = time.perf_counter()
@@ -60,16 +92,34 @@ def main() -> None:
         outcome = pipeline.check(cfg)
         t2 = time.perf_counter()
         assert not outcome.problems, outcome.problems[:3]
-        release.write(cfg, outcome, root / "out")
+        release.write(cfg, outcome, Path(tmp) / "out")
         t3 = time.perf_counter()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        naive = baseline(Path(tmp) if args.keep is None else root) if args.baseline else None
+        if args.keep is not None:
+            for name in ("one-export.json", "naive-out"):
+                shutil.rmtree(root / name, ignore_errors=True) if (root / name).is_dir() else (root / name).unlink(missing_ok=True)
     n = args.docs
+    result = {
+        "docs": n, "seconds": {"make_corpus": round(t1 - t0, 3), "check": round(t2 - t1, 3), "write": round(t3 - t2, 3),
+                               "total": round(t3 - t1, 3)},
+        "docs_per_s": round(n / (t3 - t1), 1), "peak_rss_mb": round(rss), "workers": 1, "engine": "in-process",
+    }  # fmt: skip
+    if naive:
+        result["baseline"] = {k: round(v, 3) for k, v in naive.items()}
+        result["speedup_vs_baseline"] = round(naive["seconds"] / (t3 - t1), 2)
+    if args.json:
+        print(json.dumps(result))
+        return
     print(f"documents            {n}")
     print(f"make corpus          {t1 - t0:7.2f} s")
     print(f"check                {t2 - t1:7.2f} s   {n / (t2 - t1):8.1f} docs/s")
     print(f"write (+ artefacts)  {t3 - t2:7.2f} s   {n / (t3 - t2):8.1f} docs/s")
     print(f"check + write        {t3 - t1:7.2f} s   {n / (t3 - t1):8.1f} docs/s")
     print(f"peak RSS             {rss:7.0f} MB")
+    if naive:
+        print(f"naive script         {naive['seconds']:7.2f} s   {n / naive['seconds']:8.1f} docs/s   peak RSS {naive['peak_rss_mb']:.0f} MB")
+        print(f"builder vs naive     {naive['seconds'] / (t3 - t1):7.2f}x")
 
 
 if __name__ == "__main__":
