@@ -35,6 +35,8 @@ class _Stopped(Exception):
 def _signals_stop() -> Iterator[None]:
     """SIGTERM/SIGHUP end the wait like Ctrl-C does; during the clean-up after it, further signals are held."""
     def stop(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # the first signal stops; the clean-up is not cut short
+            signal.signal(sig, signal.SIG_IGN)
         raise _Stopped(signal.Signals(signum).name)
 
     old = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}

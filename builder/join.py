@@ -40,6 +40,14 @@ class Joined:
     notices: list[Notice] = field(default_factory=list)  # offsets repaired, spans re-anchored
 
 
+def unknown_doc(task: Task) -> Problem:
+    return Problem(
+        "annotation-unknown-doc", task.file, task.record, f"{task.pointer}/data/doc_id",
+        f"no document {task.doc_id!r} in raw/sources.csv (or its row has a problem, listed above)",
+        "add the page to raw/ and raw/sources.csv, or delete the stale export",
+    )
+
+
 def join(
     sources: dict[str, Source],
     cleaned: dict[str, tuple[Cleaned, str]],
@@ -53,11 +61,7 @@ def join(
     seen: dict[str, Task] = {}
     for task in tasks:
         if task.doc_id not in sources:
-            out.problems.append(Problem(
-                "annotation-unknown-doc", task.file, task.record, f"{task.pointer}/data/doc_id",
-                f"no document {task.doc_id!r} in raw/sources.csv",
-                "add the page to raw/ and raw/sources.csv, or delete the stale export",
-            ))
+            out.problems.append(unknown_doc(task))
             continue
         if task.doc_id in seen:
             first = seen[task.doc_id]

@@ -1,7 +1,8 @@
 """The one place that knows the order of the stages.
 
-sources → clean (+ compare with committed text/) → exports → join → derive → (write)
-`check` runs every stage and collects every Problem; `build` refuses to write when there is one.
+sources → exports (grouped by doc_id) → per document (builder.mapdoc): clean, compare with text/, join,
+derive → merged in doc_id order → row check → (write). `check` runs every stage and collects every
+Problem; `build` refuses to write when there is one.
 """
 
 from __future__ import annotations
@@ -10,28 +11,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from builder import schema, tokens
-from builder.clean import clean_source
+from builder import schema
 from builder.anchor import Notice, anchor
+from builder.clean import clean_source
 from builder.config import BuildConfig, load_pseudonym_key
-from builder.derive import (
-    Document,
-    annotation_rows,
-    attribution_rows,
-    document_row,
-    ner_rows,
-    raw_row,
-    stance_rows,
-    suggested_provenance,
-)
+from builder.derive import Document
 from builder.errors import InvalidCorpus
-from builder.export import iter_exports
-from builder.join import join
+from builder.export import Task, iter_exports
+from builder.join import unknown_doc
+from builder.mapdoc import Context, process
 from builder.records import Problem
 from builder.scheme import Scheme, load_scheme
 from builder.sources import read_sources
-from builder.split import assign_split, split_order
-from builder.textfiles import compare, read_text
+from builder.split import split_order
+from builder.textfiles import read_text
 
 CONFIGS = schema.CONFIGS
 
@@ -50,7 +43,7 @@ def check(cfg: BuildConfig) -> Outcome:
     """Run every stage; rows are derived too, because token alignment is only known then."""
     scheme = replace(load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry)), annotator_key=load_pseudonym_key(cfg))
     out = Outcome(scheme=scheme, splits=tuple(split_order(cfg.split_ratios)))
-    raw_dir, text_dir = cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir)
+    raw_dir = cfg.path(cfg.raw_dir)
 
     sources, found = read_sources(raw_dir)
     out.problems += found
@@ -59,77 +52,30 @@ def check(cfg: BuildConfig) -> Outcome:
                f"outlet {s.outlet!r} is not an id of {cfg.registry}; add it there before the page is annotated", 1)
         for s in sources if s.outlet not in scheme.registry
     ]
-    tasks = []
+    by_doc: dict[str, list[Task]] = {}
+    known = {s.doc_id for s in sources}
     for file_tasks, found in iter_exports(cfg.path(cfg.export_dir), cfg.rel, cfg.root):
-        tasks += file_tasks
         out.problems += found
-    annotated = {t.doc_id for t in tasks if any(not a.was_cancelled for a in t.annotations)}
-    by_doc = {t.doc_id: t for t in tasks}
+        for task in file_tasks:
+            if task.doc_id in known:
+                by_doc.setdefault(task.doc_id, []).append(task)
+            else:
+                out.problems.append(unknown_doc(task))
 
-    cleaned = {}
-    for source in sources:
-        clean, found = clean_source(source, raw_dir)
-        out.problems += found
-        if clean is None:
-            continue
-        drift = compare(text_dir, clean, source.doc_id in annotated)
-        out.problems += [_with_lost_spans(p, by_doc.get(source.doc_id), clean.text) for p in drift]
-        if not drift:
-            cleaned[source.doc_id] = (clean, read_text(text_dir, source.doc_id))
-
-    joined = join({s.doc_id: s for s in sources}, cleaned, tasks, scheme, cfg.registry, tuple(cfg.reviewers))
-    out.problems += joined.problems
-    out.notices += joined.notices
-    out.unannotated = joined.unannotated
-    for j in sorted(joined.pairs, key=lambda j: j.source.doc_id):
-        split = assign_split(j.source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=j.source.split)
-        out.documents.append(Document(j.source, j.cleaned, j.text, j.task, j.gold, split, j.adjudication, j.annotations))
-
+    ctx = Context(raw_dir, cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt, cfg.split_ratios)
     out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
-    annotated_ids = {d.source.doc_id for d in out.documents}
-    for source in sources:
-        if source.doc_id in cleaned:
-            clean, text = cleaned[source.doc_id]
-            split = assign_split(source.doc_id, salt=cfg.split_salt, ratios=cfg.split_ratios, explicit=source.split)
-            out.rows["raw"][split].append(raw_row(source, clean, text, source.doc_id in annotated_ids, scheme))
-    for doc, sentences in zip(out.documents, tokens.sentences_many(d.text for d in out.documents)):
-        rows = out.rows
-        rows["documents"][doc.split].append(document_row(doc, scheme))
-        ner, found = ner_rows(doc, scheme, sentences)
-        rows["ner"][doc.split] += ner
-        out.problems += found
-        rows["attribution"][doc.split] += attribution_rows(doc, scheme)
-        rows["stance"][doc.split] += stance_rows(doc, scheme)
-        rows["annotations"][doc.split] += annotation_rows(doc, scheme)
-    out.notices += provenance_notices(out)
+    for source in sources:  # the map, in doc_id order; merging its results is the reduce
+        result = process(source, by_doc.get(source.doc_id, []), ctx)
+        out.problems += result.problems
+        out.notices += result.notices
+        if result.unannotated:
+            out.unannotated.append(result.doc_id)
+        if result.document is not None:
+            out.documents.append(result.document)
+        for config, rows in result.rows.items():
+            out.rows[config][result.split] += rows
     out.problems += validate_rows(out)
     return out
-
-
-def _with_lost_spans(problem: Problem, task, new_text: str) -> Problem:
-    """A drifted annotated text: say which spans re-cleaning would lose, or that none would be."""
-    if problem.code != "text-drift" or task is None:
-        return problem
-    lost = [p for ann in task.annotations if not ann.was_cancelled for p in anchor(task, ann, new_text)[2]]
-    if not lost:
-        extra = "; every span would re-anchor onto the re-cleaned text, so `builder clean` can rewrite it safely"
-    else:
-        shown = "; ".join(p.message for p in lost[:5]) + ("; …" if len(lost) > 5 else "")
-        extra = f"; re-cleaning would lose {len(lost)} span(s): {shown}"
-    return replace(problem, message=problem.message + extra)
-
-
-def provenance_notices(out: Outcome) -> list[Notice]:
-    """A credited agency the annotated chain leaves out is worth a look, not an error."""
-    notices = []
-    for doc in out.documents:
-        missing = [a for a in suggested_provenance(doc.source, doc.cleaned, out.scheme) if a not in doc.gold.provenance]
-        if missing:
-            notices.append(Notice(
-                "provenance-unconfirmed", doc.task.file, doc.task.record,
-                f"the page credits {missing}, which the annotated chain {' > '.join(doc.gold.provenance)} leaves out", len(missing),
-            ))
-    return notices
 
 
 def validate_rows(out: Outcome, batch_rows: int = 1_000) -> list[Problem]:
