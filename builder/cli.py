@@ -51,16 +51,28 @@ def _fail(e: BuildError) -> None:
     raise typer.Exit(1)
 
 
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress output (problems and the result are still printed).")
+
+
+def _checked(cfg: BuildConfig, quiet: bool, what: str):
+    from builder import pipeline, progress
+
+    with progress.documents(pipeline.document_count(cfg), what, quiet=quiet) as advance:
+        return pipeline.check(cfg, advance)
+
+
 @app.command()
-def check(root: Path = ROOT) -> None:
+def check(root: Path = ROOT, quiet: bool = QUIET) -> None:
     """Validate raw/, text/ and annotations/ and print every problem. Writes nothing.
 
     Example: builder check
     """
     from builder import pipeline
 
+    started = time.perf_counter()
     try:
-        outcome = pipeline.check(_config(root))
+        cfg = _config(root)
+        outcome = _checked(cfg, quiet, "check")
         pipeline.require_clean(outcome)
     except BuildError as e:
         _fail(e)
@@ -71,6 +83,10 @@ def check(root: Path = ROOT) -> None:
         f"ok: {len(outcome.documents)} annotated document(s), {n['ner']} sentences, {n['attribution']} attributions, "
         f"{n['stance']} stance rows; not yet annotated: {len(outcome.unannotated)}"
     )
+    if not quiet:
+        seconds = time.perf_counter() - started
+        total = len(outcome.documents) + len(outcome.unannotated)
+        typer.echo(f"checked {total} document(s) in {seconds:.1f}s ({total / max(seconds, 1e-9):.1f} docs/s)")
 
 
 @app.command()
@@ -103,6 +119,7 @@ def clean(root: Path = ROOT) -> None:
 def build(
     root: Path = ROOT,
     out: Path = typer.Option(None, "--out", help="Dataset folder to write (default: out_dir in pyproject)."),
+    quiet: bool = QUIET,
 ) -> None:
     """Check everything, then write the Hugging Face dataset folder atomically.
 
@@ -113,7 +130,7 @@ def build(
     started = time.perf_counter()
     try:
         cfg = _config(root)
-        outcome = pipeline.check(cfg)
+        outcome = _checked(cfg, quiet, "build")
         pipeline.require_clean(outcome)
         target = out if out is not None else cfg.path(cfg.out_dir)
         manifest = release.write(cfg, outcome, target)
@@ -123,7 +140,8 @@ def build(
     for note in manifest.notes:
         typer.echo(note)
     rows = ", ".join(f"{c} {sum(n.values())}" for c, n in manifest.rows.items())
-    typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}")
+    docs = len(outcome.documents) + len(outcome.unannotated)
+    typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}; {docs} document(s), {docs / max(seconds, 1e-9):.1f} docs/s")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from typing import Any
 
 from builder import schema
@@ -39,14 +40,22 @@ class Outcome:
     unannotated: list[str] = field(default_factory=list)
     splits: tuple[str, ...] = ()
 
-def check(cfg: BuildConfig) -> Outcome:
-    """Run every stage; rows are derived too, because token alignment is only known then."""
+def document_count(cfg: BuildConfig) -> int:
+    """How many documents `check` will process (for a progress bar)."""
+    return len(read_sources(cfg.path(cfg.raw_dir))[0])
+
+
+def check(cfg: BuildConfig, progress: Callable[[int], None] | None = None) -> Outcome:
+    """`progress(1)` is called once per document of raw/sources.csv.
+
+    Run every stage; rows are derived too, because token alignment is only known then."""
     scheme = replace(load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry)), annotator_key=load_pseudonym_key(cfg))
     out = Outcome(scheme=scheme, splits=tuple(split_order(cfg.split_ratios)))
     raw_dir = cfg.path(cfg.raw_dir)
 
     sources, found = read_sources(raw_dir)
     out.problems += found
+
     out.notices += [
         Notice("outlet-unregistered", "raw/sources.csv", f"doc_id={s.doc_id}",
                f"outlet {s.outlet!r} is not an id of {cfg.registry}; add it there before the page is annotated", 1)
@@ -66,6 +75,8 @@ def check(cfg: BuildConfig) -> Outcome:
     out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
     for source in sources:  # the map, in doc_id order; merging its results is the reduce
         result = process(source, by_doc.get(source.doc_id, []), ctx)
+        if progress is not None:
+            progress(1)
         out.problems += result.problems
         out.notices += result.notices
         if result.unannotated:
