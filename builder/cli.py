@@ -54,15 +54,19 @@ def _fail(e: BuildError) -> None:
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress output (problems and the result are still printed).")
 
 
-def _checked(cfg: BuildConfig, quiet: bool, what: str):
+WORKERS = typer.Option(None, "--workers", "-w", min=1, help="Processes for the per-document work [default: all cores].")
+ENGINE = typer.Option("local", "--engine", help="local: datatrove's LocalPipelineExecutor on this machine; inline: this process only.")
+
+
+def _checked(cfg: BuildConfig, quiet: bool, what: str, workers: int | None = None, engine: str = "local"):
     from builder import pipeline, progress
 
     with progress.documents(pipeline.document_count(cfg), what, quiet=quiet) as advance:
-        return pipeline.check(cfg, advance)
+        return pipeline.check(cfg, advance, workers=workers, engine=engine)
 
 
 @app.command()
-def check(root: Path = ROOT, quiet: bool = QUIET) -> None:
+def check(root: Path = ROOT, quiet: bool = QUIET, workers: int = WORKERS, engine: str = ENGINE) -> None:
     """Validate raw/, text/ and annotations/ and print every problem. Writes nothing.
 
     Example: builder check
@@ -72,7 +76,7 @@ def check(root: Path = ROOT, quiet: bool = QUIET) -> None:
     started = time.perf_counter()
     try:
         cfg = _config(root)
-        outcome = _checked(cfg, quiet, "check")
+        outcome = _checked(cfg, quiet, "check", workers, engine)
         pipeline.require_clean(outcome)
     except BuildError as e:
         _fail(e)
@@ -80,12 +84,12 @@ def check(root: Path = ROOT, quiet: bool = QUIET) -> None:
         typer.echo(notice.render())
     n = {c: sum(len(r) for r in by_split.values()) for c, by_split in outcome.rows.items()}
     typer.echo(
-        f"ok: {len(outcome.documents)} annotated document(s), {n['ner']} sentences, {n['attribution']} attributions, "
+        f"ok: {len(outcome.annotated)} annotated document(s), {n['ner']} sentences, {n['attribution']} attributions, "
         f"{n['stance']} stance rows; not yet annotated: {len(outcome.unannotated)}"
     )
     if not quiet:
         seconds = time.perf_counter() - started
-        total = len(outcome.documents) + len(outcome.unannotated)
+        total = len(outcome.annotated) + len(outcome.unannotated)
         typer.echo(f"checked {total} document(s) in {seconds:.1f}s ({total / max(seconds, 1e-9):.1f} docs/s)")
 
 
@@ -120,6 +124,8 @@ def build(
     root: Path = ROOT,
     out: Path = typer.Option(None, "--out", help="Dataset folder to write (default: out_dir in pyproject)."),
     quiet: bool = QUIET,
+    workers: int = WORKERS,
+    engine: str = ENGINE,
 ) -> None:
     """Check everything, then write the Hugging Face dataset folder atomically.
 
@@ -130,7 +136,7 @@ def build(
     started = time.perf_counter()
     try:
         cfg = _config(root)
-        outcome = _checked(cfg, quiet, "build")
+        outcome = _checked(cfg, quiet, "build", workers, engine)
         pipeline.require_clean(outcome)
         target = out if out is not None else cfg.path(cfg.out_dir)
         manifest = release.write(cfg, outcome, target)
@@ -140,7 +146,7 @@ def build(
     for note in manifest.notes:
         typer.echo(note)
     rows = ", ".join(f"{c} {sum(n.values())}" for c, n in manifest.rows.items())
-    docs = len(outcome.documents) + len(outcome.unannotated)
+    docs = len(outcome.annotated) + len(outcome.unannotated)
     typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}; {docs} document(s), {docs / max(seconds, 1e-9):.1f} docs/s")
 
 

@@ -56,7 +56,8 @@ class DocResult:
     notices: list[Notice] = field(default_factory=list)
     annotated: bool = False  # reached the documents config
     unannotated: bool = False  # has a text but no usable annotation yet
-    document: Document | None = None
+    task_file: str = ""  # the export file of its gold
+    document: Document | None = None  # in-process callers only; not sent back from worker processes
 
 
 def process(source: Source, tasks: list[Task], ctx: Context) -> DocResult:
@@ -80,7 +81,7 @@ def process(source: Source, tasks: list[Task], ctx: Context) -> DocResult:
     if joined.pairs:
         (j,) = joined.pairs
         doc = Document(j.source, j.cleaned, j.text, j.task, j.gold, split, j.adjudication, j.annotations)
-        out.annotated, out.document = True, doc
+        out.annotated, out.document, out.task_file = True, doc, j.task.file
     out.rows["raw"] = [raw_row(source, clean, text, out.annotated, ctx.scheme)]
     if doc is None:
         return out

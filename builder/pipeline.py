@@ -16,11 +16,11 @@ from builder import schema
 from builder.anchor import Notice, anchor
 from builder.clean import clean_source
 from builder.config import BuildConfig, load_pseudonym_key
-from builder.derive import Document
 from builder.errors import InvalidCorpus
 from builder.export import Task, iter_exports
 from builder.join import unknown_doc
-from builder.mapdoc import Context, process
+from builder.engine import default_workers, map_documents
+from builder.mapdoc import Context
 from builder.records import Problem
 from builder.scheme import Scheme, load_scheme
 from builder.sources import read_sources
@@ -33,7 +33,8 @@ CONFIGS = schema.CONFIGS
 @dataclass(slots=True)
 class Outcome:
     scheme: Scheme
-    documents: list[Document] = field(default_factory=list)
+    annotated: list[str] = field(default_factory=list)  # doc_ids that reached the documents config, in order
+    task_files: dict[str, str] = field(default_factory=dict)  # doc_id → its export file (for messages)
     rows: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # config → split → rows
     problems: list[Problem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
@@ -45,7 +46,9 @@ def document_count(cfg: BuildConfig) -> int:
     return len(read_sources(cfg.path(cfg.raw_dir))[0])
 
 
-def check(cfg: BuildConfig, progress: Callable[[int], None] | None = None) -> Outcome:
+def check(
+    cfg: BuildConfig, progress: Callable[[int], None] | None = None, *, workers: int | None = None, engine: str = "local"
+) -> Outcome:
     """`progress(1)` is called once per document of raw/sources.csv.
 
     Run every stage; rows are derived too, because token alignment is only known then."""
@@ -73,16 +76,17 @@ def check(cfg: BuildConfig, progress: Callable[[int], None] | None = None) -> Ou
 
     ctx = Context(raw_dir, cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt, cfg.split_ratios)
     out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
-    for source in sources:  # the map, in doc_id order; merging its results is the reduce
-        result = process(source, by_doc.get(source.doc_id, []), ctx)
+    results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine)
+    for result in results:  # the map's results, in doc_id order; merging them is the reduce
         if progress is not None:
             progress(1)
         out.problems += result.problems
         out.notices += result.notices
         if result.unannotated:
             out.unannotated.append(result.doc_id)
-        if result.document is not None:
-            out.documents.append(result.document)
+        if result.annotated:
+            out.annotated.append(result.doc_id)
+            out.task_files[result.doc_id] = result.task_file
         for config, rows in result.rows.items():
             out.rows[config][result.split] += rows
     out.problems += validate_rows(out)
@@ -113,13 +117,11 @@ def validate_rows(out: Outcome, batch_rows: int = 1_000) -> list[Problem]:
 
 def _explain_rows(out: Outcome, config: str, rows: list[dict[str, Any]]) -> list[Problem]:
     validator = schema.RowValidator(config, out.scheme)
-    tasks = {d.source.doc_id: d.task for d in out.documents}
     problems = []
     for row in rows:
-        task = tasks.get(row["doc_id"])
         for pointer, message in validator.errors(row):
             problems.append(Problem(
-                "output-schema-violation", task.file if task else "raw/sources.csv", f"{config} row {row.get('id', row['doc_id'])}",
+                "output-schema-violation", out.task_files.get(row["doc_id"], "raw/sources.csv"), f"{config} row {row.get('id', row['doc_id'])}",
                 pointer, message, "the annotation produced a value the dataset schema cannot hold; fix the annotation or the schema",
             ))
     return problems or [Problem("output-schema-violation", "", f"{config} rows", "/", "rows do not fit the Arrow schema",

@@ -89,12 +89,25 @@ def test_edit_inside_an_entity_is_lost_and_clean_refuses(cli, corpus: Path) -> N
     assert check.exit_code == 1 and "text-drift" in check.stderr
 
 
+def _document(cfg, doc_id: str):
+    """One document's joined record, from the map step run in this process."""
+    from builder.export import iter_exports
+    from builder.mapdoc import Context, process
+    from builder.sources import read_sources
+
+    scheme = pipeline.check(cfg, engine="inline").scheme
+    source = next(s for s in read_sources(cfg.path(cfg.raw_dir))[0] if s.doc_id == doc_id)
+    tasks = [t for file_tasks, _ in iter_exports(cfg.path(cfg.export_dir), cfg.rel, cfg.root) for t in file_tasks if t.doc_id == doc_id]
+    ctx = Context(cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt, cfg.split_ratios)
+    return process(source, tasks, ctx).document
+
+
 def test_utf16_offsets_are_repaired(cli, corpus: Path, tmp_path: Path) -> None:
     text = _edit_raw_and_clean(cli, corpus)
     cfg = load_config(corpus)
     # Bring the export onto the new text first (what a re-annotation would give), then write its
     # offsets the way JavaScript counts them: the emoji is 2 UTF-16 units.
-    doc = next(d for d in pipeline.check(cfg).documents if d.source.doc_id == DOC)
+    doc = _document(cfg, DOC)
     data = _export(corpus)
     anchored = {(a.id, i.get("id"), i.get("from_name")): i for a in doc.task.annotations for i in a.result}
     for ann in data[0]["annotations"]:
@@ -129,7 +142,7 @@ def test_precomposed_ya_spans_are_lost_not_guessed(cli, corpus: Path) -> None:
     old = text.replace(decomposed, "\u09df")  # annotated on a text that was not NFC
     _remap(data, old, lambda i: i - text[:i].count(decomposed))
     _save(corpus, data)
-    result = cli.invoke(app, ["check", "--root", str(corpus)])
+    result = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
     assert result.exit_code == 1
     lost = [line for line in result.stderr.splitlines() if line.startswith("span-lost")]
     assert lost and all(EXPORT in line for line in lost)

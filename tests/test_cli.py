@@ -24,7 +24,7 @@ def test_bad_input_gives_its_code_file_and_exit_1(cli, corpus: Path, fixture: Pa
     spec = json.loads(fixture.read_text(encoding="utf-8"))
     apply_edits(corpus, spec["edits"])
     before = {name: tree_digest(corpus / name) for name in ("raw", "annotations", "text")}
-    result = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(corpus / "out")])
+    result = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(corpus / "out"), "--quiet"])
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     code, where = lines[0].split("  ", 1)

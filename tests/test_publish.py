@@ -34,7 +34,15 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             raise OSError(f"network call {name} in a test")
         return f
 
-    monkeypatch.setattr(socket.socket, "connect", refuse("socket.connect"))
+    real_connect = socket.socket.connect
+    refused_connect = refuse("socket.connect")
+
+    def connect(sock, address):  # local IPC (the worker pool's manager) is no network call
+        if sock.family == socket.AF_UNIX:
+            return real_connect(sock, address)
+        return refused_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket, "create_connection", refuse("socket.create_connection"))
     from huggingface_hub import HfApi
 
