@@ -51,9 +51,9 @@ class Shard:
             items, ctx = pickle.load(f)
         results: list[DocResult] = []
         crash = None
-        for source, tasks in items:
+        for source, tasks, export in items:
             try:
-                result = process(source, tasks, ctx)
+                result = process(source, tasks, ctx, export)
                 result.document = None  # the rows hold what the reduce needs; the objects would only be pickled
                 results.append(result)
             except Exception:  # noqa: BLE001 - a bug in one document; named, not hidden
@@ -76,16 +76,23 @@ def _shards(items: Sequence, n: int) -> list[Sequence]:
 
 
 def map_documents(
-    sources: Sequence[Source], by_doc: dict[str, list[Task]], ctx: Context, *, workers: int, engine: str = "local"
+    sources: Sequence[Source],
+    by_doc: dict[str, list[Task]],
+    ctx: Context,
+    *,
+    workers: int,
+    engine: str = "local",
+    own: dict[str, Path] | None = None,
 ) -> Iterator[DocResult]:
-    """DocResults in the order of `sources` (doc_id order)."""
+    """DocResults in the order of `sources` (doc_id order). `own`: doc_id → its export file, read in the map."""
     if engine not in ENGINES:
         raise BuildError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
-    items = [(s, by_doc.get(s.doc_id, [])) for s in sources]
+    own = own or {}
+    items = [(s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources]
     if engine == "inline" or workers <= 1 or len(items) < 2:
-        for source, tasks in items:
+        for source, tasks, export in items:
             try:
-                yield process(source, tasks, ctx)
+                yield process(source, tasks, ctx, export)
             except Exception as e:  # noqa: BLE001
                 raise DocCrash(f"processing document {source.doc_id} failed: {type(e).__name__}: {e}",
                                "this is a bug in the builder; please report it with the document") from e  # fmt: skip

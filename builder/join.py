@@ -48,6 +48,18 @@ def unknown_doc(task: Task) -> Problem:
     )
 
 
+def misnamed(task: Task, known: set[str] | frozenset[str]) -> Problem:
+    """A task found in the export file named after another document."""
+    if task.doc_id not in known:
+        return unknown_doc(task)
+    return Problem(
+        "export-misnamed", task.file, task.record, f"{task.pointer}/data/doc_id",
+        f"the file is named after another document but holds the task of {task.doc_id!r}",
+        f"an export file is named <doc_id>.json after its own task: move this task to {task.doc_id}.json "
+        "(`builder ls pull` writes them so)",
+    )
+
+
 def join(
     sources: dict[str, Source],
     cleaned: dict[str, tuple[Cleaned, str]],

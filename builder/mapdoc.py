@@ -9,6 +9,7 @@ is found before the map, from the tasks' doc_ids alone.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from builder.derive import (
     stance_rows,
     suggested_provenance,
 )
-from builder.export import Task
+from builder.export import Task, read_export
 from builder.join import join
 from builder.records import Problem, Source
 from builder.scheme import Scheme
@@ -45,6 +46,7 @@ class Context:
     reviewers: tuple[str, ...]
     split_salt: str
     split_ratios: dict[str, int]
+    root: Path | None = None  # repository root: export files are named relative to it
 
 
 @dataclass(slots=True)
@@ -58,11 +60,20 @@ class DocResult:
     unannotated: bool = False  # has a text but no usable annotation yet
     task_file: str = ""  # the export file of its gold
     document: Document | None = None  # in-process callers only; not sent back from worker processes
+    foreign: list[Task] = field(default_factory=list)  # tasks of other doc_ids found in this document's export file
 
 
-def process(source: Source, tasks: list[Task], ctx: Context) -> DocResult:
+def process(source: Source, tasks: list[Task], ctx: Context, export: Path | None = None) -> DocResult:
+    """`tasks`: this document's tasks found in other files; `export`: its own export file, read here."""
     split = assign_split(source.doc_id, salt=ctx.split_salt, ratios=ctx.split_ratios, explicit=source.split)
     out = DocResult(source.doc_id, split)
+    if export is not None:
+        root = ctx.root or export.parent
+        file_tasks, found = read_export(export, Path(os.path.relpath(export, root)).as_posix(), root)
+        out.problems += found
+        out.foreign = [t for t in file_tasks if t.doc_id != source.doc_id]
+        # the order the tasks would have in one pass over the sorted files: the first one counts
+        tasks = sorted(tasks + [t for t in file_tasks if t.doc_id == source.doc_id], key=lambda t: (t.file, t.pointer))
     clean, found = clean_source(source, ctx.raw_dir)
     out.problems += found
     if clean is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from builder import schema
@@ -17,8 +18,8 @@ from builder.anchor import Notice, anchor
 from builder.clean import clean_source
 from builder.config import BuildConfig, load_pseudonym_key
 from builder.errors import InvalidCorpus
-from builder.export import Task, iter_exports
-from builder.join import unknown_doc
+from builder.export import Task, export_files, iter_exports, read_export
+from builder.join import misnamed, unknown_doc
 from builder.engine import default_workers, map_documents
 from builder.mapdoc import Context
 from builder.records import Problem
@@ -64,9 +65,17 @@ def check(
                f"outlet {s.outlet!r} is not an id of {cfg.registry}; add it there before the page is annotated", 1)
         for s in sources if s.outlet not in scheme.registry
     ]
-    by_doc: dict[str, list[Task]] = {}
+    # An export named after its document (what `builder ls pull` writes) is read by that document's map
+    # step, in a worker; any other export file is read here and its tasks routed by doc_id.
     known = {s.doc_id for s in sources}
-    for file_tasks, found in iter_exports(cfg.path(cfg.export_dir), cfg.rel, cfg.root):
+    export_dir = cfg.path(cfg.export_dir)
+    own: dict[str, Path] = {}
+    by_doc: dict[str, list[Task]] = {}
+    for path in export_files(export_dir):
+        if path.parent == export_dir and path.stem in known:
+            own[path.stem] = path
+            continue
+        file_tasks, found = read_export(path, cfg.rel(path), cfg.root)
         out.problems += found
         for task in file_tasks:
             if task.doc_id in known:
@@ -74,13 +83,16 @@ def check(
             else:
                 out.problems.append(unknown_doc(task))
 
-    ctx = Context(raw_dir, cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt, cfg.split_ratios)
+    ctx = Context(raw_dir, cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt,
+                  cfg.split_ratios, cfg.root)  # fmt: skip
     out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
-    results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine)
+    results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine, own=own)
     for result in results:  # the map's results, in doc_id order; merging them is the reduce
         if progress is not None:
             progress(1)
         out.problems += result.problems
+        for task in result.foreign:
+            out.problems.append(misnamed(task, known))
         out.notices += result.notices
         if result.unannotated:
             out.unannotated.append(result.doc_id)

@@ -48,3 +48,22 @@ def test_unknown_engine_is_refused(corpus: Path) -> None:
     ctx = engine.Context(Path("."), Path("."), None, "", (), "", {})  # type: ignore[arg-type]
     with pytest.raises(engine.BuildError, match="unknown engine"):
         list(engine.map_documents([], {}, dataclasses.replace(ctx), workers=2, engine="spark"))
+
+
+def test_an_export_named_after_another_document_is_a_named_problem(cli, corpus: Path) -> None:
+    export = corpus / "annotations" / "export"
+    a, b = "000_ba2a176cc4aaac8d", "003_def7398b55f8b37b"
+    (export / f"{a}.json").rename(export / "tmp.json")
+    (export / f"{b}.json").rename(export / f"{a}.json")  # b's task in a file named after a
+    (export / "tmp.json").rename(export / f"{b}.json")
+    result = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
+    assert result.exit_code == 1
+    assert f"export-misnamed  annotations/export/{a}.json" in result.stderr and f"move this task to {b}.json" in result.stderr
+
+
+def test_an_extra_export_file_is_still_read_and_routed(cli, corpus: Path) -> None:
+    export = corpus / "annotations" / "export"
+    (export / "000_ba2a176cc4aaac8d.json").rename(export / "batch-2026-11.json")  # not named after its document
+    result = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "ok: 2 annotated document(s)" in result.stdout
