@@ -181,9 +181,11 @@ def spacy_doc(text: str, sentences: list[tokens.Sentence]):
     gap(len(text))
     if starts:
         starts[0] = True
-    doc = Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts)
-    assert doc.text == text, "spaCy Doc text differs from the document text"
-    return doc
+    # The Doc's text is words joined with their trailing spaces; checked on the lists, because asking the Doc
+    # (doc.text) walks every token object and cost more than building the Doc.
+    if "".join(w + (" " if sp else "") for w, sp in zip(words, spaces)) != text:
+        raise ValueError("spaCy Doc text would differ from the document text")
+    return Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts)
 
 
 def sentences_of(ner_rows: list[dict[str, Any]]) -> dict[str, list[tokens.Sentence]]:
