@@ -3,9 +3,11 @@ row and clean it into text/ — all of it, or (on any problem) nothing.
 
 The doc_id is `<NNN>_<16 hex of the sha256 of the bytes>`: NNN one past the highest number in use, so
 ids sort in the order pages were added, and the hash makes a second copy of the same bytes detectable.
-The page is cleaned in memory first; only a page that cleans without a problem is written. Files are
+The page is cleaned from its copy in raw/ (the cleaner reads captures there) before anything else is
+written; a page that does not clean without a problem is removed again and nothing stays. Files are
 written in the order capture → text → sources.csv row (each atomically), so an interrupted add leaves at
-worst an unlisted capture, which `builder check` names (`source-unlisted-file`).
+worst an unlisted capture, which `builder check` names (`source-unlisted-file`). A second copy of the
+same bytes is found through the raw hashes `builder clean` records (text/raw_sha256.csv).
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from builder.clean import clean_source
 from builder.errors import BuildError, InvalidCorpus, MissingInput
 from builder.records import Cleaned, Problem, Source
 from builder.sources import COLUMNS, KINDS, OPTIONAL, read_sources
-from builder.textfiles import record_hashes, write_text
+from builder.inputs import LIMITS
+from builder.textfiles import read_hashes, record_hashes, write_text
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
-MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -36,14 +38,20 @@ class Added:
     notices: list[str] = field(default_factory=list)
 
 
-def _next_number(raw_dir: Path) -> int:
-    ids = [s.doc_id for s in read_sources(raw_dir)[0]]
-    numbers = [int(d.split("_", 1)[0]) for d in ids if d.split("_", 1)[0].isdigit()]
+def _next_number(sources: list[Source]) -> int:
+    numbers = [int(s.doc_id.split("_", 1)[0]) for s in sources if s.doc_id.split("_", 1)[0].isdigit()]
     return max(numbers, default=-1) + 1
 
 
-def _existing_copy(raw_dir: Path, digest: str) -> str | None:
-    for s in read_sources(raw_dir)[0]:
+def _existing_copy(raw_dir: Path, text_dir: Path, sources: list[Source], digest: str) -> str | None:
+    """The doc_id whose capture has these bytes; captures without a recorded hash are hashed here."""
+    recorded = read_hashes(text_dir)
+    for s in sources:
+        known = recorded.get(s.doc_id)
+        if known is not None:
+            if known[0] == digest:
+                return s.doc_id
+            continue
         path = raw_dir / s.capture_file
         if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == digest:
             return s.doc_id
@@ -68,28 +76,28 @@ def add_page(
     if not page.is_file():
         raise MissingInput(f"{page.name}: not a regular file", "give the path of a saved page (.txt or .html)")
     data = page.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise BuildError(f"{page.name} is {len(data):,} bytes; pages over {MAX_BYTES:,} are refused", "save the article page only")
+    if len(data) > LIMITS["capture"]:
+        raise BuildError(f"{page.name} is {len(data):,} bytes; pages over {LIMITS['capture']:,} are refused", "save the article page only")
     kind = kind or ("html" if page.suffix.lower() in HTML_SUFFIXES else "text")
     if kind not in KINDS:
         raise BuildError(f"--kind {kind!r} is unknown", f"use one of: {', '.join(KINDS)}")
     if not outlet.strip() or not rights.strip():
         raise BuildError("--outlet and --rights must not be empty", "say who published the page and under what terms it is used")
     digest = hashlib.sha256(data).hexdigest()
-    twin = _existing_copy(raw_dir, digest)
+    sources = read_sources(raw_dir)[0]
+    twin = _existing_copy(raw_dir, text_dir, sources, digest)
     if twin:
         raise BuildError(f"{page.name} is already in raw/ as {twin} (same bytes)", "nothing was added")
-    doc_id = f"{_next_number(raw_dir):03d}_{digest[:16]}"
+    doc_id = f"{_next_number(sources):03d}_{digest[:16]}"
     folder, suffix = ("html", ".html") if kind == "html" else ("captures", ".txt")
     rel = f"{folder}/{doc_id}{suffix}"
     source = Source(doc_id, outlet.strip(), url, kind, rel, captured_at, rights.strip(), split, title, published_at)
     row = _row(source)
-    problems = _check_row_alone(raw_dir, row, data, rel)
+    problems = _check_row_alone(raw_dir, row)
     cleaned = None
     if not problems:
         staged = raw_dir / rel
-        # Clean from a staged copy in memory terms: clean_source reads raw/<capture_file>, so the bytes are
-        # written first and removed again when the page does not clean.
+        # clean_source reads raw/<capture_file>: the bytes go there first and are removed if the page does not clean
         staged.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(staged, data)
         cleaned, problems = clean_source(source, raw_dir)
@@ -113,7 +121,7 @@ def _row(s: Source) -> dict[str, str]:
             "split": s.split or "", "title": s.title or "", "published_at": s.published_at or ""}  # fmt: skip
 
 
-def _check_row_alone(raw_dir: Path, row: dict[str, str], data: bytes, rel: str) -> list[Problem]:
+def _check_row_alone(raw_dir: Path, row: dict[str, str]) -> list[Problem]:
     """The row's own checks (the same as `builder check` makes), before anything is written."""
     from builder.sources import _check_row
 

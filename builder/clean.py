@@ -21,7 +21,7 @@ import regex
 
 from builder import rawmap
 from builder.inputs import Refused, read_input
-from builder.dates import WEEKDAYS, parse_date, parse_labelled, search_date
+from builder.dates import DHAKA, WEEKDAYS, parse_date, parse_labelled, search_date
 from builder.records import Cleaned, Problem, Source, Span
 from builder.sources import read_sources
 from builder.textfiles import compare, record_hashes, write_text
@@ -449,10 +449,8 @@ def clean_source(source: Source, raw_dir: Path) -> tuple[Cleaned | None, list[Pr
 
 def given_time(value: str) -> datetime:
     """published_at of raw/sources.csv: ISO 8601; a naive time or a bare date is read in Asia/Dhaka."""
-    from zoneinfo import ZoneInfo
-
     stamp = datetime.fromisoformat(value)
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=ZoneInfo("Asia/Dhaka"))
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=DHAKA)
 
 
 def clean_all(

@@ -11,6 +11,7 @@ import typer
 
 from builder.config import BuildConfig, load_config
 from builder.errors import BuildError, InvalidCorpus
+from builder.pullplan import BACKUP_DIR
 from builder.records import Problem
 
 app = typer.Typer(
@@ -61,9 +62,9 @@ ENGINE = typer.Option("local", "--engine", help="local: datatrove's LocalPipelin
 def _checked(cfg: BuildConfig, quiet: bool, what: str, workers: int | None = None, engine: str = "local"):
     from builder import pipeline, progress
 
-    with progress.documents(pipeline.document_count(cfg), what, quiet=quiet) as advance:
+    with progress.documents(what, quiet=quiet) as shown:
         # build: the writer checks every row as it encodes it, so the pipeline's own row check is skipped
-        return pipeline.check(cfg, advance, workers=workers, engine=engine, validate=what != "build")
+        return pipeline.check(cfg, shown, workers=workers, engine=engine, validate=what != "build")
 
 
 @app.command()
@@ -181,7 +182,7 @@ def gold(
     out: Path = typer.Option(None, "--out", help="Export folder to write (default: export_dir in pyproject)."),
     check_only: bool = typer.Option(False, "--check", help="Only resolve and check the specs; no server."),
     show: bool = typer.Option(False, "--show", help="Print every resolved region in context; no server."),
-    replace: bool = typer.Option(False, "--replace", help="Overwrite exports holding annotations the specs do not (saved under .builder/replaced/ first)."),
+    replace: bool = typer.Option(False, "--replace", help=f"Overwrite exports holding annotations the specs do not (saved under {BACKUP_DIR}/ first)."),
 ) -> None:
     """Seed annotations/gold/*.yaml into a local Label Studio as ground truth and write its exports.
 
@@ -208,12 +209,12 @@ def gold(
             raise BuildError(
                 f"refusing to seed: {len(lost)} export file(s) hold annotations the gold specs do not; nothing was changed\n  "
                 + "\n  ".join(lost),
-                "pull those annotations into the specs first, or pass --replace (the old files are saved under .builder/replaced/)",
+                f"pull those annotations into the specs first, or pass --replace (the old files are saved under {BACKUP_DIR}/)",
             )
         if lost:
             from builder.pullplan import backup
 
-            saved = backup(export_dir, [d.doc_id for d in docs if (export_dir / f"{d.doc_id}.json").exists()], cfg.path(".builder/replaced"))
+            saved = backup(export_dir, [d.doc_id for d in docs if (export_dir / f"{d.doc_id}.json").exists()], cfg.path(BACKUP_DIR))
             typer.echo(f"saved the exports it replaces in {cfg.rel(saved)}/")
         started = time.perf_counter()
         with LabelStudioServer() as server:

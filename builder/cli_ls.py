@@ -19,6 +19,7 @@ import typer
 from builder import lsproject as L
 from builder.config import BuildConfig, load_config
 from builder.errors import BuildError, MissingInput
+from builder.pullplan import BACKUP_DIR
 from builder.sources import read_sources
 
 ls_app = typer.Typer(
@@ -37,7 +38,6 @@ TOKEN = typer.Option(
     help="API token (legacy token or personal access token). Prefer the environment variable; never printed.",
 )  # fmt: skip
 TITLE = typer.Option(None, "--title", help=f"Project title (default: ls_project in pyproject, else {L.DEFAULT_TITLE!r}).")
-BACKUP_DIR = ".builder/replaced"  # repository-relative; ignored by git and by the builder
 DOCS = typer.Option(None, "--doc", metavar="DOC_ID", help="doc_id to push (repeatable; default: every document with a cleaned text).")
 PREDICT_DOCS = typer.Option(None, "--doc", metavar="DOC_ID",
                             help="doc_id to pre-annotate (repeatable; default: every unannotated task of a document with a cleaned text).")
@@ -152,7 +152,7 @@ def _echo_predictions(r: L.PredictReport) -> None:
 @ls_app.command()
 def pull(
     root: Path = ROOT,
-    replace: bool = typer.Option(False, "--replace", help="Allow removing or replacing annotations the local export has (the old files are saved under .builder/replaced/)."),
+    replace: bool = typer.Option(False, "--replace", help=f"Allow removing or replacing annotations the local export has (the old files are saved under {BACKUP_DIR}/)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be added, updated, removed or replaced."),
     title: str = TITLE,
     url: str = URL,

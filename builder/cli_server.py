@@ -33,9 +33,10 @@ class _Stopped(Exception):
 
 @contextmanager
 def _signals_stop() -> Iterator[None]:
-    """SIGTERM/SIGHUP end the wait like Ctrl-C does; during the clean-up after it, further signals are held."""
+    """SIGTERM/SIGHUP end the wait like Ctrl-C does; the first one also holds further ones off, so the
+    clean-up after it (compare with the exports, stop the server) is not cut short."""
     def stop(signum: int, frame: object) -> None:
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # the first signal stops; the clean-up is not cut short
+        for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         raise _Stopped(signal.Signals(signum).name)
 
@@ -43,31 +44,23 @@ def _signals_stop() -> Iterator[None]:
     try:
         yield
     finally:
-        for sig in old:
-            signal.signal(sig, signal.SIG_IGN)  # the clean-up that follows must not be cut short
-
-
-def _restore_signals() -> None:
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def unpulled(url: str, token: str, title: str, export_dir: Path) -> tuple[int, list[str]]:
-    """(annotations on the server that annotations/export/ lacks, their doc_ids); (0, []) without a project."""
+    """(annotations on the server that annotations/export/ lacks, their doc_ids); (0, []) without a project.
+
+    It is the plan of a pull that writes nothing (dry run; --replace so a conflict does not stop the count).
+    """
     from builder import lsproject as L
-    from builder import pullplan
 
     session = L.connect(url, token)
     project = L.find_project(session, title)
     if project is None:
         return 0, []
-    with session.api("exporting the project to compare it with annotations/export/"):
-        tasks = L.parse_export(L.download_export(session.client, project.id))
-    served = {t["data"]["doc_id"]: L.normalise(t) for t in tasks if t.get("annotations")}
-    local = sorted(p.stem for p in export_dir.glob("*.json")) if export_dir.is_dir() else []
-    plan = pullplan.plan(served, export_dir, local)
-    docs = [d.doc_id for d in plan.docs if d.unpulled]
-    return plan.unpulled, docs
+    plan = L.pull(session, project, export_dir, dry_run=True, replace=True).plan
+    return plan.unpulled, [d.doc_id for d in plan.docs if d.unpulled]
 
 
 def server(
@@ -125,5 +118,3 @@ def server(
         if e.hint:
             typer.echo(f"hint: {e.hint}", err=True)
         raise typer.Exit(1) from None
-    finally:
-        _restore_signals()

@@ -19,6 +19,7 @@ from builder.annotation import Attribution, Gold
 from builder.export import Task
 from builder.records import Cleaned, Problem, Source
 from builder.scheme import Scheme
+from builder.textfiles import text_sha256
 
 UNNAMED = "unnamed"
 
@@ -153,7 +154,7 @@ def raw_row(source: Source, c: Cleaned, text: str, annotated: bool, scheme: Sche
         "raw_bytes": c.raw_size,
         **page_metadata(c),
         "provenance_suggested": suggested_provenance(source, c, scheme),
-        "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "text_sha256": text_sha256(text),
         "annotated": annotated,
         "map": [{"start": m.start, "end": m.end, "raw_start": m.raw_start, "raw_end": m.raw_end} for m in c.raw_map],
     }
@@ -174,7 +175,7 @@ def document_row(doc: Document, scheme: Scheme) -> dict[str, Any]:
         "source_line": c.source_line.text if c.source_line else None,
         "provenance": list(g.provenance),
         "text": doc.text,
-        "text_sha256": hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+        "text_sha256": text_sha256(doc.text),
         **layers(doc_id, g, doc.source.outlet, scheme),
         "gold_policy": doc.adjudication.policy,
         "annotation_ids": sorted(a.id for a in sources),

@@ -83,3 +83,18 @@ def row_encoder(config: str, scheme: Scheme) -> Callable[[dict[str, Any], Counts
         return out
 
     return encode
+
+
+class NotEncodable(ValueError):
+    """A batch of rows does not fit the config's Arrow schema; the JSON Schema validator says why."""
+
+
+def encode_batch(rows: list[dict[str, Any]], encode: Callable[[dict[str, Any], Counts], dict[str, Any]],
+                 arrow_schema: Any, counts: Counts) -> Any:
+    """rows → one pyarrow RecordBatch of `arrow_schema`, labels counted into `counts`; NotEncodable otherwise."""
+    import pyarrow as pa
+
+    try:
+        return pa.RecordBatch.from_pylist([encode(row, counts) for row in rows], schema=arrow_schema)
+    except (UnknownLabel, NaiveTime, pa.ArrowException, TypeError, ValueError, AttributeError, OverflowError) as e:
+        raise NotEncodable(str(e)) from None

@@ -198,12 +198,11 @@ def sentences_of(ner_rows: list[dict[str, Any]]) -> dict[str, list[tokens.Senten
     return out
 
 
-def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]] | None = None) -> bytes:
+def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]]) -> bytes:
+    """`sentences`: the tokenisation of the `ner` rows (sentences_of), so nothing is tokenised twice."""
     from spacy.tokens import DocBin
 
     bin_ = DocBin(store_user_data=True)
-    if sentences is None:
-        sentences = dict(zip((r["doc_id"] for r in document_rows), tokens.sentences_many(r["text"] for r in document_rows)))
     for row in document_rows:
         doc = spacy_doc(row["text"], sentences.get(row["doc_id"], []))
         ents = []

@@ -17,7 +17,6 @@ The occurrence may be omitted only when the surface occurs exactly once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
@@ -31,6 +30,7 @@ import yaml
 from builder.atomic import write_atomic
 from builder.config import BuildConfig
 from builder.errors import BuildError, MissingInput
+from builder.textfiles import text_sha256
 from builder.scheme import (
     ATTRIBUTION,
     ATTRIBUTION_TYPE,
@@ -303,10 +303,6 @@ def gold_rules(items: Sequence[Mapping[str, Any]]) -> list[str]:
 def title_of(text: str) -> str:
     """The task's title: the first line of the cleaned text (shown above it by the labeling config)."""
     return text.split("\n", 1)[0].strip()
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_doc(cfg: BuildConfig, doc_id: str) -> GoldDoc:

@@ -56,6 +56,7 @@ import httpx
 from builder import pullplan
 from builder.config import BuildConfig
 from builder.errors import BadConfig, BuildError, MissingInput
+from builder.export import check_raw_task
 from builder.gazetteer import GAZETTEER_PREFIX, gazetteer, gazetteer_version, gold_surfaces, match
 from builder.gold import GoldDoc, title_of
 from builder.pullplan import PullPlan
@@ -520,18 +521,6 @@ class PullRefused(LabelStudioError):
     """The pull would remove or replace annotations that the local export has."""
 
 
-def by_doc_tasks(by_doc: Mapping[str, Sequence[Mapping[str, Any]]]) -> Iterator[Mapping[str, Any]]:
-    for doc_id in sorted(by_doc):
-        yield from by_doc[doc_id]
-
-
-def check_task(task: Mapping[str, Any]) -> list:
-    """The export schema check `builder check` makes, on one task as the server sent it."""
-    from builder.export import check_raw_task
-
-    return check_raw_task(dict(task), f"server task {task.get('id')}")
-
-
 def _refusal(plan: PullPlan) -> PullRefused:
     bad = plan.destructive
     resets = plan.reset
@@ -540,7 +529,7 @@ def _refusal(plan: PullPlan) -> PullRefused:
     return PullRefused(
         head + "\n" + "\n".join(plan.lines()),
         "if the server is the one the exports came from and its version is the one to keep, pull again with "
-        "--replace (the replaced files are saved under .builder/replaced/); otherwise point --url at the right "
+        f"--replace (the replaced files are saved under {pullplan.BACKUP_DIR}/); otherwise point --url at the right "
         "server, or leave annotations/export/ as it is",
     )
 
@@ -574,7 +563,8 @@ def write_exports(
                                    f"({shown}); nothing was written",
                                    "the project holds tasks that are not this corpus's documents: delete them in Label "
                                    "Studio, or pull from the right project (--title)")  # fmt: skip
-    bad = [p for task in by_doc_tasks(by_doc) for p in check_task(task)] if known is not None else []
+    # the export schema check `builder check` makes, on each task as the server sent it
+    bad = [p for d in sorted(by_doc) for t in by_doc[d] for p in check_raw_task(dict(t), f"server task {t.get('id')}")] if known is not None else []
     if bad:
         raise LabelStudioError(f"{len(bad)} problem(s) in the server's tasks; nothing was written:\n"
                                + "\n".join(p.render() for p in bad[:10]),
@@ -601,8 +591,10 @@ def write_exports(
         else:
             changed[doc_id] = content
     report.kept = [d for d in local if d not in by_doc]
-    if not changed or dry_run:
-        report.written = [export_dir / f"{d}.json" for d in changed] if dry_run else []
+    if dry_run:
+        report.written = [export_dir / f"{d}.json" for d in changed]  # what would be written
+        return report
+    if not changed:
         return report
     export_dir.mkdir(parents=True, exist_ok=True)
     overwritten = [d for d in changed if (export_dir / f"{d}.json").exists()]

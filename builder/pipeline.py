@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from builder.export import Task, export_files, iter_exports, read_export
 from builder.join import misnamed, unknown_doc
 from builder.engine import default_workers, map_documents
 from builder.mapdoc import Context
+from builder.progress import Progress
 from builder.records import Problem
 from builder.scheme import Scheme, load_scheme
 from builder.sources import read_sources
@@ -42,20 +42,15 @@ class Outcome:
     unannotated: list[str] = field(default_factory=list)
     splits: tuple[str, ...] = ()
 
-def document_count(cfg: BuildConfig) -> int:
-    """How many documents `check` will process (for a progress bar)."""
-    return len(read_sources(cfg.path(cfg.raw_dir))[0])
-
-
 def check(
     cfg: BuildConfig,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
     *,
     workers: int | None = None,
     engine: str = "local",
     validate: bool = True,
 ) -> Outcome:
-    """`progress(1)` is called once per document of raw/sources.csv.
+    """`progress` is told the number of documents of raw/sources.csv, then advanced once per document.
 
     Run every stage; rows are derived too, because token alignment is only known then."""
     scheme = replace(load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry)), annotator_key=load_pseudonym_key(cfg))
@@ -64,6 +59,8 @@ def check(
 
     sources, found = read_sources(raw_dir)
     out.problems += found
+    if progress is not None:
+        progress.start(len(sources))
 
     out.notices += [
         Notice("outlet-unregistered", "raw/sources.csv", f"doc_id={s.doc_id}",
@@ -94,7 +91,7 @@ def check(
     results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine, own=own)
     for result in results:  # the map's results, in doc_id order; merging them is the reduce
         if progress is not None:
-            progress(1)
+            progress.advance()
         out.problems += result.problems
         for task in result.foreign:
             out.problems.append(misnamed(task, known))
@@ -112,10 +109,8 @@ def check(
 
 
 def validate_rows(out: Outcome, batch_rows: int = 1_000) -> list[Problem]:
-    """Every derived row through the writer's own contract: label encoding and the Arrow cast to the
-    config's schema (fast); the JSON Schema only explains a row that fails."""
-    import pyarrow as pa
-
+    """Every derived row through the writer's own contract (builder.encode.encode_batch: label encoding and
+    the Arrow cast to the config's schema); the JSON Schema only explains a batch that fails."""
     from builder import encode
 
     problems: list[Problem] = []
@@ -127,8 +122,8 @@ def validate_rows(out: Outcome, batch_rows: int = 1_000) -> list[Problem]:
             for start in range(0, len(rows), batch_rows):
                 chunk = rows[start:start + batch_rows]
                 try:
-                    pa.RecordBatch.from_pylist([enc(row, counts) for row in chunk], schema=arrow)
-                except (encode.UnknownLabel, encode.NaiveTime, pa.ArrowException, TypeError, ValueError, AttributeError):
+                    encode.encode_batch(chunk, enc, arrow, counts)
+                except encode.NotEncodable:
                     problems += _explain_rows(out, config, chunk)
     return problems
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+BACKUP_DIR = ".builder/replaced"  # repository-relative; where --replace saves what it overwrites (git-ignored)
+
 # Fields of an annotation that Label Studio changes without the annotation's content changing.
 _VOLATILE = frozenset({"created_ago", "draft_created_at", "last_action", "last_created_by"})
 

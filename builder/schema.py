@@ -441,26 +441,6 @@ def _label_paths(path: str, spec: Spec) -> dict[str, str]:
     return {}
 
 
-def label_values(config: str, row: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """(path, label string) for every ClassLabel value in a row, paths as in `label_fields`."""
-    for field in fields(config):
-        yield from _labels_in(field.name, field.spec, row.get(field.name))
-
-
-def _labels_in(path: str, spec: Spec, value: Any) -> Iterator[tuple[str, str]]:
-    if value is None:
-        return
-    if isinstance(spec, Label):
-        yield path, value
-    elif isinstance(spec, ListOf):
-        item_path = path if isinstance(spec.item, Label) else f"{path}[]"
-        for item in value:
-            yield from _labels_in(item_path, spec.item, item)
-    elif isinstance(spec, Struct):
-        for f in spec.fields:
-            yield from _labels_in(f"{path}.{f.name}", f.spec, value.get(f.name))
-
-
 def type_name(spec: Spec, scheme: Scheme) -> str:
     """Short type for the card: `string`, `list<string>`, `ClassLabel(PER, ORG)`, `span`."""
     if isinstance(spec, Scalar):

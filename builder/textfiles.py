@@ -25,25 +25,40 @@ HASHES = "raw_sha256.csv"
 _HASH_FIELDS = ("doc_id", "raw_sha256", "text_sha256")
 
 
-def sha256_text(text: str) -> str:
+def text_sha256(text: str) -> str:
+    """SHA-256 (lowercase hex) of a text as UTF-8: the `text_sha256` of the configs and the gold specs."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_hashes_cache: dict[Path, tuple[tuple[int, int], dict[str, tuple[str, str]]]] = {}
+
+
 def read_hashes(text_dir: Path) -> dict[str, tuple[str, str]]:
-    """doc_id → (raw sha256, text sha256) as recorded when the text was written; {} if unknown."""
+    """doc_id → (raw sha256, text sha256) as recorded when the text was written; {} if unknown.
+
+    Read once per state of the file (size, mtime): a check that finds many drifted texts asks per text.
+    """
+    path = text_dir / HASHES
     try:
-        rows = csv.DictReader(io.StringIO((text_dir / HASHES).read_text(encoding="utf-8")))
-        return {r["doc_id"]: (r["raw_sha256"], r["text_sha256"]) for r in rows if r.get("doc_id")}
+        st = path.stat()
+        stamp = (st.st_size, st.st_mtime_ns)
+        cached = _hashes_cache.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        rows = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+        found = {r["doc_id"]: (r["raw_sha256"], r["text_sha256"]) for r in rows if r.get("doc_id")}
     except (OSError, UnicodeDecodeError, KeyError, csv.Error):
         return {}
+    _hashes_cache[path] = (stamp, found)
+    return found
 
 
 def record_hashes(text_dir: Path, cleaned: list[Cleaned]) -> None:
     """Merge the hashes of freshly written texts into text/raw_sha256.csv (sorted, atomic)."""
-    known = read_hashes(text_dir)
+    known = dict(read_hashes(text_dir))
     for c in cleaned:
         if c.raw_sha256:
-            known[c.doc_id] = (c.raw_sha256, sha256_text(c.text))
+            known[c.doc_id] = (c.raw_sha256, text_sha256(c.text))
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(_HASH_FIELDS)
@@ -123,7 +138,7 @@ def drift_cause(text_dir: Path, cleaned: Cleaned, committed: str) -> tuple[str, 
                 "restore raw/ from git if the capture was edited (raw/ is never edited); otherwise revert the "
                 "cleaner change, or run `builder clean`, which rewrites the text only if every span re-anchors")  # fmt: skip
     raw_was, text_was = recorded
-    if text_was != sha256_text(committed):
+    if text_was != text_sha256(committed):
         return (f"text/{cleaned.doc_id}.txt was edited after `builder clean` wrote it",
                 "never edit text/ by hand: restore it from git (`git checkout text/`), or run `builder clean`")  # fmt: skip
     if cleaned.raw_sha256 and raw_was != cleaned.raw_sha256:

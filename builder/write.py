@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 import builder
@@ -206,26 +205,19 @@ class _ConfigWriter:
         batch: list[dict] = []
         count = nbytes = 0
         try:
-            originals: list[dict] = []
             counts = self.labels_of(split)
-            for n, row in enumerate(rows):
-                try:
-                    batch.append(self.encode(row, counts))
-                except (encode.UnknownLabel, encode.NaiveTime, AttributeError, TypeError) as e:
-                    self._explain(row, split, n)
-                    raise InvalidRow(f"{self.config}/{split} row {n}: {e}",
-                                     "the stage that derives output rows produced a row outside builder/schema.py; fix it there") from None
-                originals.append(row)
+            for row in rows:
+                batch.append(row)
                 if outlets is not None:
                     outlets[row["outlet"]] = outlets.get(row["outlet"], 0) + 1
                 if len(batch) == BATCH_ROWS:
                     writer = writer or self._open(rel)
-                    nbytes += self._flush(writer, batch, originals, split, count)
+                    nbytes += self._flush(writer, batch, counts, split, count)
                     count += len(batch)
-                    batch, originals = [], []
+                    batch = []
             if batch:
                 writer = writer or self._open(rel)
-                nbytes += self._flush(writer, batch, originals, split, count)
+                nbytes += self._flush(writer, batch, counts, split, count)
                 count += len(batch)
         finally:
             if writer is not None:
@@ -241,15 +233,15 @@ class _ConfigWriter:
     def labels_of(self, split: str) -> dict[str, dict[str, int]]:
         return {path: by_split[split] for path, by_split in self.labels.items()}
 
-    def _flush(self, writer: pq.ParquetWriter, batch: list[dict], originals: list[dict], split: str, first: int) -> int:
+    def _flush(self, writer: pq.ParquetWriter, batch: list[dict], counts, split: str, first: int) -> int:
         # One row group per batch keeps groups far below the ~100 MB the dataset viewer expects.
         try:
-            record_batch = pa.RecordBatch.from_pylist(batch, schema=self.arrow_schema)
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            for k, row in enumerate(originals):  # the cast failed: the JSON Schema says which row and field
+            record_batch = encode.encode_batch(batch, self.encode, self.arrow_schema, counts)
+        except encode.NotEncodable as e:
+            for k, row in enumerate(batch):  # the JSON Schema says which row and field
                 self._explain(row, split, first + k)
-            raise InvalidRow(f"{self.config}/{split}: rows {first}-{first + len(batch) - 1} do not fit the Arrow schema",
-                             "the stage that derives output rows produced a row outside builder/schema.py; fix it there")  # fmt: skip
+            raise InvalidRow(f"{self.config}/{split}: rows {first}-{first + len(batch) - 1} do not fit the schema: {e}",
+                             "the stage that derives output rows produced a row outside builder/schema.py; fix it there") from None  # fmt: skip
         writer.write_batch(record_batch)
         return record_batch.nbytes
 
