@@ -1,131 +1,194 @@
-"""A static, self-contained corpus browser: `browser/index.html` in the dataset folder.
+"""A static, self-contained corpus browser: `browser/` in the dataset folder.
 
-One HTML page with inline CSS and JS and the data embedded as JSON, so it opens offline from
-file:// and is byte-identical across builds (sorted data, no timestamps). The page shows each
-document with its entities, attributions (SOURCE, CUE, CONTENT; click a CONTENT to see its source
-and cue), nesting and reporting chains, and stance badges; outlets and entity labels can be filtered.
+`browser/index.html` lists the pages; `browser/page-NNNNN.html` each show up to PAGE_DOCS documents (and
+never more than PAGE_BYTES), with inline CSS and JS and their data embedded as JSON, so they open offline
+from file:// and are byte-identical across builds (doc_id order, no timestamps). A page shows each
+document with its entities, attributions (SOURCE, CUE, CONTENT; click a CONTENT to see its source and
+cue), nesting and reporting chains, and stance badges; outlets and entity labels can be filtered.
+
+The map writes one JSON line per document (`doc_record`, in builder.parts); `write_browser` packs those
+lines into pages as it reads them, so no page and no step holds the corpus.
 """
 
 from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from builder.pipeline import Outcome
-from builder.schema import to_jsonable
-
-PAGE = Path("browser") / "index.html"
+INDEX = Path("browser") / "index.html"
+PAGE_DOCS = 200  # documents per page at most
+PAGE_BYTES = 2_000_000  # and a page stays below this many bytes (a longer document gets a page of its own)
 
 # One colour per entity label, by position in the scheme; wraps round for longer schemes.
 _PALETTE = ("#ffd6a5", "#caffbf", "#9bf6ff", "#bdb2ff", "#ffc6ff", "#fdffb6", "#a0c4ff", "#ffadad", "#d0f4de", "#e4c1f9")
+
+
+def page_path(number: int) -> Path:
+    return Path("browser") / f"page-{number:05d}.html"
+
+
+PAGE = page_path(1)  # the first page
 
 
 def _span(s: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if s is None else {"start": s["start"], "end": s["end"], "text": s["text"]}
 
 
-def page_data(outcome: Outcome) -> dict[str, Any]:
-    """Plain, sorted data for the page: documents with entities, attributions (with chains) and stances."""
-    scheme = outcome.scheme
-    chains: dict[str, list[str]] = {}
-    for rows in outcome.rows.get("attribution", {}).values():
-        for row in rows:
-            chains[row["id"]] = list(row["chain"])
-    docs = []
-    for split, rows in outcome.rows.get("documents", {}).items():
-        for row in rows:
-            r = to_jsonable(row)
-            stances = [
-                {
-                    "holder_id": s["holder_id"],
-                    "target": s["target"],
-                    "target_bn": scheme.registry[s["target"]].name_bn if s["target"] in scheme.registry else "",
-                    "label": s["label"],
-                    "attribution_id": s["attribution_id"],
-                }
-                for s in r["stances"]
-            ]
-            docs.append({
-                "doc_id": r["doc_id"],
-                "split": split,
-                "outlet": r["outlet"],
-                "title": r["title"],
-                "published_at": r["published_at"],
-                "byline": r["byline"],
-                "provenance": list(r["provenance"]),
-                "text": r["text"],
-                "entities": sorted(
-                    ({k: e[k] for k in ("id", "start", "end", "text", "label", "entity_id")} for e in r["entities"]),
-                    key=lambda e: (e["start"], -e["end"], e["id"]),
-                ),
-                "attributions": sorted(
-                    (
-                        {
-                            "id": a["id"],
-                            "type": a["type"],
-                            "source": _span(a["source"]),
-                            "source_id": a["source_id"],
-                            "source_type": a["source_type"],
-                            "cue": _span(a["cue"]),
-                            "content": _span(a["content"]),
-                            "parent_id": a["parent_id"],
-                            "depth": a["depth"],
-                            "chain": chains.get(a["id"], []),
-                        }
-                        for a in r["attributions"]
-                    ),
-                    key=lambda a: (a["content"]["start"], -a["content"]["end"], a["id"]),
-                ),
-                "stances": sorted(stances, key=lambda s: (s["attribution_id"] or "", s["target"], s["holder_id"])),
-            })
-    docs.sort(key=lambda d: d["doc_id"])
-    labels = list(scheme.entity_labels)
+def doc_record(row: dict[str, Any], split: str, attribution_rows: list[dict[str, Any]], scheme: Any) -> dict[str, Any]:
+    """One `documents` row (with its document's `attribution` rows, for the chains) as the page shows it."""
+    chains = {a["id"]: list(a["chain"]) for a in attribution_rows}
+    published = row["published_at"]
+    stances = [
+        {
+            "holder_id": s["holder_id"],
+            "target": s["target"],
+            "target_bn": scheme.registry[s["target"]].name_bn if s["target"] in scheme.registry else "",
+            "label": s["label"],
+            "attribution_id": s["attribution_id"],
+        }
+        for s in row["stances"]
+    ]
     return {
-        "labels": labels,
-        "colours": {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(labels)},
-        "stance_labels": list(scheme.stance_labels),
-        "outlets": sorted({d["outlet"] for d in docs}),
-        "documents": docs,
+        "doc_id": row["doc_id"],
+        "split": split,
+        "outlet": row["outlet"],
+        "title": row["title"],
+        "published_at": published.isoformat() if isinstance(published, datetime) else published,
+        "byline": row["byline"],
+        "provenance": list(row["provenance"]),
+        "text": row["text"],
+        "entities": sorted(
+            ({k: e[k] for k in ("id", "start", "end", "text", "label", "entity_id")} for e in row["entities"]),
+            key=lambda e: (e["start"], -e["end"], e["id"]),
+        ),
+        "attributions": sorted(
+            (
+                {
+                    "id": a["id"],
+                    "type": a["type"],
+                    "source": _span(a["source"]),
+                    "source_id": a["source_id"],
+                    "source_type": a["source_type"],
+                    "cue": _span(a["cue"]),
+                    "content": _span(a["content"]),
+                    "parent_id": a["parent_id"],
+                    "depth": a["depth"],
+                    "chain": chains.get(a["id"], []),
+                }
+                for a in row["attributions"]
+            ),
+            key=lambda a: (a["content"]["start"], -a["content"]["end"], a["id"]),
+        ),
+        "stances": sorted(stances, key=lambda s: (s["attribution_id"] or "", s["target"], s["holder_id"])),
     }
 
 
-def _json_for_script(data: Any) -> str:
+def json_line(data: Any) -> str:
     """JSON safe inside <script>: no `<` at all (so no `</script>` or `<!--`), no raw U+2028/9."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def render(outcome: Outcome, title: str = "Corpus browser") -> str:
-    data = page_data(outcome)
-    label_css = "\n".join(
-        f".ent-{lab} {{ background: {colour}; }}" for lab, colour in data["colours"].items()
-    )
+def _page(lines: list[str], number: int, last: bool, scheme: Any, title: str) -> str:
+    labels = list(scheme.entity_labels)
+    colours = {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(labels)}
+    outlets = sorted({json.loads(line)["outlet"] for line in lines})
+    nav = {"page": number, "index": "index.html",
+           "prev": page_path(number - 1).name if number > 1 else None,
+           "next": None if last else page_path(number + 1).name}  # fmt: skip
+    head = {"labels": labels, "colours": colours, "stance_labels": list(scheme.stance_labels), "outlets": outlets, "nav": nav}
+    # the documents are already script-safe JSON lines: spliced in as they are, not parsed and dumped again
+    blob = json_line(head)[:-1] + ',"documents":[' + ",".join(lines) + "]}"
+    label_css = "\n".join(f".ent-{lab} {{ background: {colour}; }}" for lab, colour in colours.items())
     return (
-        _TEMPLATE.replace("@@TITLE@@", html.escape(title))
+        _TEMPLATE.replace("@@TITLE@@", html.escape(f"{title} — page {number}"))
         .replace("@@LABEL_CSS@@", label_css)
-        .replace("@@DATA@@", _json_for_script(data))
+        .replace("@@DATA@@", blob)
     )
 
 
-def write_browser(folder: Path, outcome: Outcome) -> None:
-    """Write browser/index.html into the dataset folder (an `extras` artefact of the release)."""
-    path = Path(folder) / PAGE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(outcome), encoding="utf-8", newline="\n")
+def write_browser(folder: Path, lines: Iterable[str], scheme: Any, title: str = "Corpus browser") -> list[Path]:
+    """Pack browser JSON lines (doc_id order) into pages plus an index; returns the files written."""
+    out = Path(folder) / "browser"
+    out.mkdir(parents=True, exist_ok=True)
+    pages: list[dict[str, Any]] = []  # per page: first and last doc_id, documents, outlets
+    pending: list[str] = []
+    size = 0
+    written: list[Path] = []
+
+    def flush(last: bool) -> None:
+        nonlocal pending, size
+        number = len(pages) + 1
+        text = _page(pending, number, last, scheme, title)
+        path = Path(folder) / page_path(number)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        written.append(path)
+        docs = [json.loads(line) for line in (pending[0], pending[-1])]
+        pages.append({"file": path.name, "first": docs[0]["doc_id"], "last": docs[-1]["doc_id"], "documents": len(pending)})
+        pending, size = [], 0
+
+    limit = PAGE_BYTES - _OVERHEAD
+    for line in lines:
+        line = line.rstrip("\n")
+        cost = len(line.encode("utf-8")) + 1
+        if pending and (len(pending) >= PAGE_DOCS or size + cost > limit):
+            flush(last=False)  # this line goes on the next page, so the page flushed has a next
+        pending.append(line)
+        size += cost
+    if pending:
+        flush(last=True)
+    index = Path(folder) / INDEX
+    index.write_text(_index(pages, title), encoding="utf-8", newline="\n")
+    return [index, *written]
 
 
-_TEMPLATE = """<!DOCTYPE html>
+def _index(pages: list[dict[str, Any]], title: str) -> str:
+    rows = "\n".join(
+        f'<tr><td><a href="{html.escape(p["file"])}">{i}</a></td><td>{html.escape(p["first"])}</td>'
+        f'<td>{html.escape(p["last"])}</td><td>{p["documents"]}</td></tr>'
+        for i, p in enumerate(pages, 1)
+    )
+    total = sum(p["documents"] for p in pages)
+    return _INDEX.replace("@@TITLE@@", html.escape(title)).replace("@@ROWS@@", rows).replace("@@TOTAL@@", f"{total} document(s) on {len(pages)} page(s)")
+
+
+_HEAD = """<!DOCTYPE html>
 <html lang="bn">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>@@TITLE@@</title>
 <style>
-body { font-family: "Noto Sans Bengali", "Lohit Bengali", "Kalpurush", "SolaimanLipi", sans-serif; margin: 0; color: #222; background: #fafafa; }
+"""  # both kinds of page start alike
+
+_INDEX = _HEAD + """body { font-family: sans-serif; margin: 1em 2em; color: #222; }
+table { border-collapse: collapse; }
+td, th { border: 1px solid #ddd; padding: 0.25em 0.7em; text-align: left; }
+</style>
+</head>
+<body>
+<h1>@@TITLE@@</h1>
+<p>@@TOTAL@@, in doc_id order.</p>
+<table>
+<thead><tr><th>page</th><th>first doc_id</th><th>last doc_id</th><th>documents</th></tr></thead>
+<tbody>
+@@ROWS@@
+</tbody>
+</table>
+</body>
+</html>
+"""
+
+
+_TEMPLATE = _HEAD + """body { font-family: "Noto Sans Bengali", "Lohit Bengali", "Kalpurush", "SolaimanLipi", sans-serif; margin: 0; color: #222; background: #fafafa; }
 header { background: #263238; color: #fff; padding: 0.6em 1em; }
-header h1 { font-size: 1.2em; margin: 0; }
+header h1 { font-size: 1.2em; margin: 0; display: inline-block; }
+#pages { display: inline-block; margin-left: 2em; }
+#pages a { color: #bbdefb; margin-right: 1em; }
 #layout { display: flex; align-items: flex-start; }
 #filters { position: sticky; top: 0; width: 15em; flex: none; padding: 1em; border-right: 1px solid #ddd; background: #fff; min-height: 100vh; box-sizing: border-box; }
 #filters fieldset { border: 1px solid #ccc; margin: 0 0 1em 0; }
@@ -168,7 +231,7 @@ details { margin-top: 0.6em; }
 </style>
 </head>
 <body>
-<header><h1>@@TITLE@@</h1></header>
+<header><h1>@@TITLE@@</h1><nav id="pages"></nav></header>
 <div id="layout">
 <aside id="filters">
 <fieldset id="outlet-filter"><legend>Outlet</legend></fieldset>
@@ -351,6 +414,10 @@ details { margin-top: 0.6em; }
     fieldset.appendChild(el("label", { "data-value": value }, kids));
   }
 
+  var nav = document.getElementById("pages");
+  [["index", "all pages"], ["prev", "← previous"], ["next", "next →"]].forEach(function (link) {
+    if (DATA.nav[link[0]]) nav.appendChild(el("a", { href: DATA.nav[link[0]], rel: link[0], text: link[1] }));
+  });
   var docs = document.getElementById("docs");
   DATA.documents.forEach(function (d) { docs.appendChild(renderDoc(d)); });
   DATA.outlets.forEach(function (o) {
@@ -371,3 +438,4 @@ details { margin-top: 0.6em; }
 </body>
 </html>
 """
+_OVERHEAD = len(_TEMPLATE.encode("utf-8")) + 16_384  # the page around the documents, with room for the header data

@@ -120,7 +120,7 @@ def _dataset_info(manifest: Manifest, scheme: Scheme, config: str) -> datasets.D
         config_name=config,
         features=schema.features(config, scheme),
         splits=splits,
-        download_size=sum(manifest.file_bytes[f] for f in manifest.data_files[config].values()),
+        download_size=sum(manifest.file_bytes[f] for files in manifest.data_files[config].values() for f in files),
         dataset_size=sum(manifest.num_bytes[config].values()),
     )
 

@@ -59,39 +59,32 @@ WORKERS = typer.Option(None, "--workers", "-w", min=1, help="Processes for the p
 ENGINE = typer.Option("local", "--engine", help="local: datatrove's LocalPipelineExecutor on this machine; inline: this process only.")
 
 
-def _checked(cfg: BuildConfig, quiet: bool, what: str, workers: int | None = None, engine: str = "local"):
-    from builder import pipeline, progress
-
-    with progress.documents(what, quiet=quiet) as shown:
-        # build: the writer checks every row as it encodes it, so the pipeline's own row check is skipped
-        return pipeline.check(cfg, shown, workers=workers, engine=engine, validate=what != "build")
-
-
 @app.command()
 def check(root: Path = ROOT, quiet: bool = QUIET, workers: int = WORKERS, engine: str = ENGINE) -> None:
     """Validate raw/, text/ and annotations/ and print every problem. Writes nothing.
 
     Example: builder check
     """
-    from builder import pipeline
+    from builder import pipeline, progress
 
     started = time.perf_counter()
     try:
         cfg = _config(root)
-        outcome = _checked(cfg, quiet, "check", workers, engine)
+        with progress.documents("check", quiet=quiet) as shown:
+            outcome = pipeline.check(cfg, shown, workers=workers, engine=engine)
         pipeline.require_clean(outcome)
     except BuildError as e:
         _fail(e)
     for notice in outcome.notices:
         typer.echo(notice.render())
-    n = {c: sum(len(r) for r in by_split.values()) for c, by_split in outcome.rows.items()}
+    n = {c: sum(outcome.stats.rows.get(c, {}).values()) for c in ("ner", "attribution", "stance")}
     typer.echo(
-        f"ok: {len(outcome.annotated)} annotated document(s), {n['ner']} sentences, {n['attribution']} attributions, "
-        f"{n['stance']} stance rows; not yet annotated: {len(outcome.unannotated)}"
+        f"ok: {outcome.annotated} annotated document(s), {n['ner']} sentences, {n['attribution']} attributions, "
+        f"{n['stance']} stance rows; not yet annotated: {outcome.unannotated}"
     )
     if not quiet:
         seconds = time.perf_counter() - started
-        total = len(outcome.annotated) + len(outcome.unannotated)
+        total = outcome.documents
         typer.echo(f"checked {total} document(s) in {seconds:.1f}s ({total / max(seconds, 1e-9):.1f} docs/s)")
 
 
@@ -133,22 +126,21 @@ def build(
 
     Example: builder build --out build/dataset
     """
-    from builder import pipeline, release
+    from builder import progress, release
 
     started = time.perf_counter()
     try:
         cfg = _config(root)
-        outcome = _checked(cfg, quiet, "build", workers, engine)
-        pipeline.require_clean(outcome)
         target = out if out is not None else cfg.path(cfg.out_dir)
-        manifest = release.write(cfg, outcome, target)
+        with progress.documents("build", quiet=quiet) as shown:
+            outcome, manifest = release.build(cfg, target, shown, workers=workers, engine=engine)
     except BuildError as e:
         _fail(e)
     seconds = time.perf_counter() - started
     for note in manifest.notes:
         typer.echo(note)
     rows = ", ".join(f"{c} {sum(n.values())}" for c, n in manifest.rows.items())
-    docs = len(outcome.annotated) + len(outcome.unannotated)
+    docs = outcome.documents
     typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}; {docs} document(s), {docs / max(seconds, 1e-9):.1f} docs/s")
 
 

@@ -30,6 +30,9 @@ class BuildConfig:
     # Secret of the annotator pseudonyms: part of the source repository (which holds the raw exports with
     # user ids anyway), never of the released dataset. Changing it changes every pseudonym.
     pseudonym_key: str = "annotations/pseudonym.key"
+    # Documents per map shard: each shard writes one part of every file (data/<config>/<split>-NNNNN-of-MMMMM.parquet),
+    # so this, not the number of workers, decides the file layout.
+    shard_docs: int = 1_000
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -1,14 +1,17 @@
-"""Run the per-document map (builder.mapdoc.process) on all cores through an existing engine.
+"""Run the map (builder.mapdoc.process, then builder.parts.PartWriter) shard by shard on an existing engine.
 
-* `inline`: in this process, one document after the other (also what `--workers 1` means).
-* `local`: Hugging Face datatrove's LocalPipelineExecutor: `tasks` shards, each a contiguous run of
-  doc_ids, processed by a pool of `workers` processes. The same pipeline step runs unchanged under
-  datatrove's SlurmPipelineExecutor and RayPipelineExecutor; no scheduling is written here.
+A shard is a fixed run of `shard_docs` consecutive documents (doc_id order), the same whatever the number
+of workers, so every part file, and so the dataset folder, is byte-identical for any worker count and engine.
 
-A shard's inputs (its sources rows, their export tasks, the context) are pickled into a staging folder;
-the shard writes its results there, and the caller reads the shards back in rank order, so results come
-in doc_id order whatever the number of workers: the output is byte-identical. A document whose
-processing raises is reported as `DocCrash` naming it, and nothing is written.
+* `inline`: in this process, one shard after the other (also what `--workers 1` means).
+* `local`: Hugging Face datatrove's LocalPipelineExecutor: one datatrove task per shard, run by a pool of
+  `workers` processes. The step (`Shard`) is a plain picklable callable; datatrove's SlurmPipelineExecutor
+  and RayPipelineExecutor run the same step on a cluster (builder.cluster). No scheduling is written here.
+
+A shard's inputs (its sources rows, their export tasks from other files, the context) are pickled into a
+staging folder; the shard writes its part files (builder.parts) and a small result there: per document its
+problems and notices (no rows unless asked), and the part's statistics. The caller reads the results in rank
+order. A document whose processing raises is reported as `DocCrash` naming it.
 """
 
 from __future__ import annotations
@@ -17,18 +20,20 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from builder.errors import BuildError
 from builder.export import Task
 from builder.mapdoc import Context, DocResult, process
+from builder.parts import PartSummary, PartWriter
 from builder.records import Source
 
 ENGINES = ("local", "inline")
-SHARDS_PER_WORKER = 4  # small shards balance the pool; results stay ordered by rank
+SHARD_DOCS = 1_000  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
 
 
 class DocCrash(BuildError):
@@ -40,39 +45,69 @@ def default_workers() -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Shard:
-    """A picklable pipeline step: process shard `rank` of the staging folder (datatrove calls it)."""
+class Job:
+    """What every shard of one run shares (picklable): where inputs and results live, what to write."""
 
-    staging: str
+    staging: str  # in-<rank>.pkl → out-<rank>.pkl
+    parts: str | None  # folder of the part folders <rank>/ (None: encode and count, write nothing)
+    splits: tuple[str, ...]
+    keep_rows: bool = False  # send the rows back too (tests and in-process callers; memory grows with the corpus)
 
-    def __call__(self, data: object, rank: int = 0, world_size: int = 1) -> None:
-        folder = Path(self.staging)
-        with open(folder / f"in-{rank:05d}.pkl", "rb") as f:
-            items, ctx = pickle.load(f)
-        results: list[DocResult] = []
-        crash = None
+
+@dataclass(slots=True)
+class ShardResult:
+    docs: list[DocResult]  # in doc_id order; rows emptied unless Job.keep_rows
+    summary: PartSummary | None
+    crash: tuple[str, str] | None = None  # (doc_id, traceback)
+    io_error: OSError | None = None  # writing a part failed (disk full, read-only): not a bug, re-raised as it is
+
+
+def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> ShardResult:
+    folder = Path(job.staging)
+    with open(folder / f"in-{rank:05d}.pkl", "rb") as f:
+        items, ctx = pickle.load(f)
+    writer = PartWriter(None if job.parts is None else Path(job.parts) / f"{rank:05d}", ctx.scheme, job.splits)
+    docs: list[DocResult] = []
+    try:
         for source, tasks, export in items:
             try:
                 result = process(source, tasks, ctx, export)
-                result.document = None  # the rows hold what the reduce needs; the objects would only be pickled
-                results.append(result)
             except Exception:  # noqa: BLE001 - a bug in one document; named, not hidden
-                crash = (source.doc_id, traceback.format_exc(limit=8))
-                break
+                return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
+            try:
+                writer.add_document(result.doc_id, result.split, result.rows, result.task_file)
+            except OSError:
+                raise  # the disk, not the document: reported as a write error below
+            except Exception:  # noqa: BLE001
+                return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
+            result.document = None  # the rows hold what the reduce needs; the objects would only be pickled
+            if not job.keep_rows:
+                result.rows = {}
+            docs.append(result)
+            if on_doc is not None:
+                on_doc()
+        return ShardResult(docs, writer.close())
+    except OSError as e:
+        return ShardResult(docs, None, io_error=e)
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """The datatrove pipeline step: process shard `rank` of the job, leave its result in the staging folder."""
+
+    job: Job
+
+    def __call__(self, data: object, rank: int = 0, world_size: int = 1) -> None:
+        result = run_shard(self.job, rank)
+        folder = Path(self.job.staging)
         tmp = folder / f".out-{rank:05d}.pkl"
         with open(tmp, "wb") as f:
-            pickle.dump((results, crash), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, folder / f"out-{rank:05d}.pkl")
 
 
-def _shards(items: Sequence, n: int) -> list[Sequence]:
-    size, extra = divmod(len(items), n)
-    out, start = [], 0
-    for k in range(n):
-        end = start + size + (1 if k < extra else 0)
-        out.append(items[start:end])
-        start = end
-    return [s for s in out if len(s)]
+def shards(items: Sequence, size: int) -> list[Sequence]:
+    return [items[k:k + size] for k in range(0, len(items), max(size, 1))]
 
 
 def map_documents(
@@ -83,52 +118,81 @@ def map_documents(
     workers: int,
     engine: str = "local",
     own: dict[str, Path] | None = None,
-) -> Iterator[DocResult]:
-    """DocResults in the order of `sources` (doc_id order). `own`: doc_id → its export file, read in the map."""
+    parts: Path | None = None,
+    splits: tuple[str, ...] = (),
+    shard_docs: int = SHARD_DOCS,
+    keep_rows: bool = False,
+    on_doc: Callable[[int], None] | None = None,
+) -> Iterator[ShardResult]:
+    """ShardResults in rank order (so documents in doc_id order). `own`: doc_id → its export file, read in
+    the map; `parts`: where the shards write their part folders; `on_doc(n)`: n more documents are done."""
     if engine not in ENGINES:
         raise BuildError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
     own = own or {}
     items = [(s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources]
-    if engine == "inline" or workers <= 1 or len(items) < 2:
-        for source, tasks, export in items:
-            try:
-                yield process(source, tasks, ctx, export)
-            except Exception as e:  # noqa: BLE001
-                raise DocCrash(f"processing document {source.doc_id} failed: {type(e).__name__}: {e}",
-                               "this is a bug in the builder; please report it with the document") from e  # fmt: skip
-        return
-    yield from _datatrove(items, ctx, workers)
-
-
-def _datatrove(items: list, ctx: Context, workers: int) -> Iterator[DocResult]:
-    from datatrove.executor import LocalPipelineExecutor
-
-    shards = _shards(items, min(len(items), workers * SHARDS_PER_WORKER))
+    batches = shards(items, shard_docs)
     staging = Path(tempfile.mkdtemp(prefix="bn-news-map-"))
+    job = Job(str(staging), None if parts is None else str(parts), tuple(splits), keep_rows)
     try:
-        for rank, shard in enumerate(shards):
+        for rank, shard in enumerate(batches):
             with open(staging / f"in-{rank:05d}.pkl", "wb") as f:
                 pickle.dump((list(shard), ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
-        executor = LocalPipelineExecutor(
-            pipeline=[Shard(str(staging))], tasks=len(shards), workers=min(workers, len(shards)),
-            logging_dir=str(staging / "logs"), skip_completed=False, start_method="fork",
-        )  # fmt: skip
-        _quiet_datatrove()
-        executor.run()
-        for rank in range(len(shards)):
-            path = staging / f"out-{rank:05d}.pkl"
-            if not path.exists():
-                raise DocCrash(f"shard {rank} of {len(shards)} ended without a result (documents {shards[rank][0][0].doc_id} …)",
-                               "a worker process died (out of memory?); see the logs, then build again")  # fmt: skip
-            with open(path, "rb") as f:
-                results, crash = pickle.load(f)
-            if crash is not None:
-                doc_id, trace = crash
-                raise DocCrash(f"processing document {doc_id} failed in a worker:\n{trace}",
-                               "this is a bug in the builder; please report it with the document")  # fmt: skip
-            yield from results
+        if engine == "inline" or workers <= 1 or len(batches) < 2:
+            for rank in range(len(batches)):
+                yield _checked(run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None))
+            return
+        yield from _datatrove(job, [len(b) for b in batches], [b[0][0].doc_id for b in batches], workers, on_doc)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _checked(result: ShardResult) -> ShardResult:
+    if result.io_error is not None:
+        raise result.io_error
+    if result.crash is not None:
+        doc_id, trace = result.crash
+        raise DocCrash(f"processing document {doc_id} failed:\n{trace}",
+                       "this is a bug in the builder; please report it with the document")  # fmt: skip
+    return result
+
+
+def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_doc: Callable[[int], None] | None) -> Iterator[ShardResult]:
+    from datatrove.executor import LocalPipelineExecutor
+
+    staging = Path(job.staging)
+    executor = LocalPipelineExecutor(
+        pipeline=[Shard(job)], tasks=len(sizes), workers=min(workers, len(sizes)),
+        logging_dir=str(staging / "logs"), skip_completed=False, start_method="fork",
+    )  # fmt: skip
+    _quiet_datatrove()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            executor.run()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            failed.append(e)
+
+    runner = threading.Thread(target=run, name="datatrove", daemon=True)
+    runner.start()
+    seen: set[int] = set()
+    while runner.is_alive():  # progress: a shard's documents count once its result is there
+        runner.join(0.25)
+        if on_doc is not None:
+            for rank in range(len(sizes)):
+                if rank not in seen and (staging / f"out-{rank:05d}.pkl").exists():
+                    seen.add(rank)
+                    on_doc(sizes[rank])
+    for rank in range(len(sizes)):
+        path = staging / f"out-{rank:05d}.pkl"
+        if not path.exists():
+            why = f" ({type(failed[0]).__name__}: {failed[0]})" if failed else ""
+            raise DocCrash(f"shard {rank} of {len(sizes)} (documents {firsts[rank]} …) ended without a result{why}",
+                           "a worker process died (out of memory?); build again with fewer --workers")  # fmt: skip
+        if on_doc is not None and rank not in seen:
+            on_doc(sizes[rank])
+        with open(path, "rb") as f:
+            yield _checked(pickle.load(f))
 
 
 def _quiet_datatrove() -> None:

@@ -1,15 +1,17 @@
 """Checked rows → other tools' formats in `exports/` of the dataset folder, plus `croissant.json`.
 
-Everything is derived from the rows of one Outcome and written deterministically (fixed order,
-no times, no random ids), so two builds of the same inputs give byte-identical files.
+Each map shard writes its part of every export as its rows stream by (builder.parts); the reduce
+(builder.assemble) joins the parts in shard order. Nothing has a time or a random id, so two builds of
+the same inputs give byte-identical files.
 
 exports/conll/<split>.conll
     CoNLL-2003 style, from the `ner` config: `-DOCSTART- -X- -X- O` then a blank line at the start of
     every document, one token per line as `TOKEN POS CHUNK TAG` with `_ _` placeholders for POS and
     CHUNK, the BIO tag names of the scheme (`bio_tags`), a blank line after every sentence.
 
-exports/spacy/<split>.spacy
-    spaCy DocBin, one Doc per document of the `documents` config, in split order. The Doc text is the
+exports/spacy/<split>-NNNNN-of-MMMMM.spacy
+    spaCy DocBins, one per map shard (`spacy train` and `DocBin().from_disk` read each; a folder of them is a
+    corpus), one Doc per document of the `documents` config, in doc_id order. The Doc text is the
     document `text` exactly; tokens are those of builder.tokens (whitespace between them becomes
     spaCy whitespace tokens / trailing spaces), sentence starts are set from the same sentencizer.
     `doc.ents` are the entities of the document, built with `Doc.char_span`; of nested or overlapping
@@ -53,7 +55,6 @@ from typing import Any
 import datasets
 
 from builder import schema, tokens
-from builder.pipeline import Outcome
 
 EXPORTS = "exports"
 CROISSANT = "croissant.json"
@@ -67,39 +68,10 @@ CITE_AS = (
 )
 
 
-def extra(license: str, outcome: Outcome) -> Callable[[Path], None]:
-    """The release extra: `f(folder)` writing every export and croissant.json."""
-
-    def write(folder: Path) -> None:
-        write_exports(folder, outcome, license=license)
-
-    return write
-
-
-def write_exports(folder: Path, outcome: Outcome, *, license: str = "cc-by-nc-4.0") -> list[Path]:
-    """Write exports/ and croissant.json into the dataset folder; returns the files written."""
-    folder = Path(folder)
-    written: list[Path] = []
-    for split in outcome.splits:
-        ner = outcome.rows.get("ner", {}).get(split, [])
-        if ner:
-            written.append(_write(folder / EXPORTS / "conll" / f"{split}.conll", conll(ner)))
-        docs = outcome.rows.get("documents", {}).get(split, [])
-        if docs:
-            path = folder / EXPORTS / "spacy" / f"{split}.spacy"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(docbin_bytes(docs, split, sentences_of(ner)))
-            written.append(path)
-    lines = [json.dumps(r, ensure_ascii=False) for r in attribution_records(outcome)]
-    written.append(_write(folder / EXPORTS / "attributions.jsonl", "".join(line + "\n" for line in lines)))
-    meta = croissant(outcome, license=license)
-    written.append(_write(folder / CROISSANT, json.dumps(meta, ensure_ascii=False, indent=2) + "\n"))
-    return written
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
+def write_croissant(folder: Path, configs: list[str], scheme: Any, *, license: str) -> Path:
+    meta = croissant(configs, scheme, license=license)
+    path = Path(folder) / CROISSANT
+    path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8", newline="\n")
     return path
 
 
@@ -198,22 +170,30 @@ def sentences_of(ner_rows: list[dict[str, Any]]) -> dict[str, list[tokens.Senten
     return out
 
 
-def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]]) -> bytes:
-    """`sentences`: the tokenisation of the `ner` rows (sentences_of), so nothing is tokenised twice."""
+def new_docbin():
     from spacy.tokens import DocBin
 
-    bin_ = DocBin(store_user_data=True)
+    return DocBin(store_user_data=True)
+
+
+def add_to_docbin(bin_, row: dict[str, Any], split: str, sentences: list[tokens.Sentence]) -> None:
+    """One `documents` row as a Doc; `sentences`: the tokenisation of its `ner` rows (nothing is tokenised twice)."""
+    doc = spacy_doc(row["text"], sentences)
+    ents = []
+    for e in outermost(row["entities"]):
+        span = doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode="strict")
+        if span is not None:
+            ents.append(span)
+    doc.ents = ents
+    doc.user_data["doc_id"] = row["doc_id"]
+    doc.user_data["split"] = split
+    bin_.add(doc)
+
+
+def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]]) -> bytes:
+    bin_ = new_docbin()
     for row in document_rows:
-        doc = spacy_doc(row["text"], sentences.get(row["doc_id"], []))
-        ents = []
-        for e in outermost(row["entities"]):
-            span = doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode="strict")
-            if span is not None:
-                ents.append(span)
-        doc.ents = ents
-        doc.user_data["doc_id"] = row["doc_id"]
-        doc.user_data["split"] = split
-        bin_.add(doc)
+        add_to_docbin(bin_, row, split, sentences.get(row["doc_id"], []))
     return bin_.to_bytes()
 
 
@@ -226,24 +206,24 @@ def _span(span: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"start": span["start"], "end": span["end"], "text": span["text"]}
 
 
-def attribution_records(outcome: Outcome) -> Iterator[dict[str, Any]]:
-    for split in outcome.splits:
-        for row in outcome.rows.get("attribution", {}).get(split, []):
-            yield {
-                "doc_id": row["doc_id"],
-                "attribution_id": row["id"],
-                "split": split,
-                "outlet": row["outlet"],
-                "type": row["type"],
-                "source": _span(row["source"]),
-                "cue": _span(row["cue"]),
-                "content": _span(row["content"]),
-                "source_id": row["source_id"],
-                "source_type": row["source_type"],
-                "parent_id": row["parent_id"],
-                "depth": row["depth"],
-                "chain": list(row["chain"]),
-            }
+def attribution_records(rows: list[dict[str, Any]], split: str) -> Iterator[dict[str, Any]]:
+    """`attribution` rows of one split → the records of exports/attributions.jsonl."""
+    for row in rows:
+        yield {
+            "doc_id": row["doc_id"],
+            "attribution_id": row["id"],
+            "split": split,
+            "outlet": row["outlet"],
+            "type": row["type"],
+            "source": _span(row["source"]),
+            "cue": _span(row["cue"]),
+            "content": _span(row["content"]),
+            "source_id": row["source_id"],
+            "source_type": row["source_type"],
+            "parent_id": row["parent_id"],
+            "depth": row["depth"],
+            "chain": list(row["chain"]),
+        }
 
 
 # --- Croissant -------------------------------------------------------------------------------
@@ -342,9 +322,8 @@ def _field(config: str, path: list[str], feature: Any, column: str, json_path: s
     return out
 
 
-def croissant(outcome: Outcome, *, license: str) -> dict[str, Any]:
-    """Croissant JSON-LD for the dataset folder (relative paths, no network needed to read it)."""
-    configs = [c for c in schema.CONFIGS if any(outcome.rows.get(c, {}).values())]
+def croissant(configs: list[str], scheme: Any, *, license: str) -> dict[str, Any]:
+    """Croissant JSON-LD for the configs with rows (relative paths, no network needed to read it)."""
     distribution = []
     record_sets = []
     for config in configs:
@@ -356,7 +335,7 @@ def croissant(outcome: Outcome, *, license: str) -> dict[str, Any]:
             "encodingFormat": "application/x-parquet",
             "includes": f"data/{config}/*.parquet",
         })
-        features = schema.features(config, outcome.scheme)
+        features = schema.features(config, scheme)
         record_sets.append({
             "@type": "cr:RecordSet",
             "@id": config,

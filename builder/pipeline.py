@@ -1,13 +1,13 @@
 """The one place that knows the order of the stages.
 
-sources → exports (grouped by doc_id) → per document (builder.mapdoc): clean, compare with text/, join,
-derive → merged in doc_id order → row check → (write). `check` runs every stage and collects every
-Problem; `build` refuses to write when there is one.
+sources → exports (grouped by doc_id) → shards of documents (builder.engine), per document
+(builder.mapdoc): clean, compare with text/, join, derive; per shard (builder.parts): encode, write the
+part files, count → results merged in doc_id order (here) → (builder.assemble: the dataset folder).
+`check` runs every stage and collects every Problem; `build` refuses to write when there is one.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from builder.export import Task, export_files, iter_exports, read_export
 from builder.join import misnamed, unknown_doc
 from builder.engine import default_workers, map_documents
 from builder.mapdoc import Context
+from builder.parts import Stats
 from builder.progress import Progress
 from builder.records import Problem
 from builder.scheme import Scheme, load_scheme
@@ -29,18 +30,25 @@ from builder.split import split_order
 from builder.textfiles import read_text
 
 CONFIGS = schema.CONFIGS
+SPLITS = schema.SPLITS
 
 
 @dataclass(slots=True)
 class Outcome:
     scheme: Scheme
-    annotated: list[str] = field(default_factory=list)  # doc_ids that reached the documents config, in order
-    task_files: dict[str, str] = field(default_factory=dict)  # doc_id → its export file (for messages)
-    rows: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # config → split → rows
+    annotated: int = 0  # documents that reached the documents config
+    unannotated: int = 0  # documents with a text but no usable annotation yet
+    stats: Stats = field(default_factory=Stats)  # the parts' statistics, merged (builder.parts)
+    parts: list[Path] = field(default_factory=list)  # part folders in rank order (a build), for builder.assemble
+    rows: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)  # config → split → rows, with keep_rows
     problems: list[Problem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
-    unannotated: list[str] = field(default_factory=list)
     splits: tuple[str, ...] = ()
+
+    @property
+    def documents(self) -> int:
+        return self.annotated + self.unannotated
+
 
 def check(
     cfg: BuildConfig,
@@ -48,11 +56,14 @@ def check(
     *,
     workers: int | None = None,
     engine: str = "local",
-    validate: bool = True,
+    parts: Path | None = None,
+    keep_rows: bool = False,
 ) -> Outcome:
-    """`progress` is told the number of documents of raw/sources.csv, then advanced once per document.
+    """`progress` is told the number of documents of raw/sources.csv, then advanced as documents are done.
 
-    Run every stage; rows are derived too, because token alignment is only known then."""
+    Run every stage; rows are derived and encoded too (token alignment and the Arrow cast are checks).
+    `parts`: a folder the shards write their part files into (what `build` assembles); `keep_rows`: also
+    collect every row in `Outcome.rows` (tests; memory then grows with the corpus)."""
     scheme = replace(load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry)), annotator_key=load_pseudonym_key(cfg))
     out = Outcome(scheme=scheme, splits=tuple(split_order(cfg.split_ratios)))
     raw_dir = cfg.path(cfg.raw_dir)
@@ -87,58 +98,26 @@ def check(
 
     ctx = Context(raw_dir, cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt,
                   cfg.split_ratios, cfg.root)  # fmt: skip
-    out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
-    results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine, own=own)
-    for result in results:  # the map's results, in doc_id order; merging them is the reduce
-        if progress is not None:
-            progress.advance()
-        out.problems += result.problems
-        for task in result.foreign:
-            out.problems.append(misnamed(task, known))
-        out.notices += result.notices
-        if result.unannotated:
-            out.unannotated.append(result.doc_id)
-        if result.annotated:
-            out.annotated.append(result.doc_id)
-            out.task_files[result.doc_id] = result.task_file
-        for config, rows in result.rows.items():
-            out.rows[config][result.split] += rows
-    if validate:  # `build` passes False: its writer makes the same check while it writes (rows are checked once)
-        out.problems += validate_rows(out)
+    if keep_rows:
+        out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
+    results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine, own=own,
+                            parts=parts, splits=SPLITS, shard_docs=cfg.shard_docs, keep_rows=keep_rows,
+                            on_doc=progress.advance if progress is not None else None)  # fmt: skip
+    for rank, shard in enumerate(results):  # the map's results, in doc_id order; merging them is the reduce
+        for result in shard.docs:
+            out.problems += result.problems
+            for task in result.foreign:
+                out.problems.append(misnamed(task, known))
+            out.notices += result.notices
+            out.unannotated += result.unannotated
+            out.annotated += result.annotated
+            for config, rows in result.rows.items():
+                out.rows[config][result.split] += rows
+        out.problems += shard.summary.problems
+        out.stats.merge(shard.summary.stats)
+        if parts is not None:
+            out.parts.append(parts / f"{rank:05d}")
     return out
-
-
-def validate_rows(out: Outcome, batch_rows: int = 1_000) -> list[Problem]:
-    """Every derived row through the writer's own contract (builder.encode.encode_batch: label encoding and
-    the Arrow cast to the config's schema); the JSON Schema only explains a batch that fails."""
-    from builder import encode
-
-    problems: list[Problem] = []
-    for config, by_split in out.rows.items():
-        enc = encode.row_encoder(config, out.scheme)
-        arrow = schema.features(config, out.scheme).arrow_schema
-        counts: dict[str, Counter] = defaultdict(Counter)
-        for rows in by_split.values():
-            for start in range(0, len(rows), batch_rows):
-                chunk = rows[start:start + batch_rows]
-                try:
-                    encode.encode_batch(chunk, enc, arrow, counts)
-                except encode.NotEncodable:
-                    problems += _explain_rows(out, config, chunk)
-    return problems
-
-
-def _explain_rows(out: Outcome, config: str, rows: list[dict[str, Any]]) -> list[Problem]:
-    validator = schema.RowValidator(config, out.scheme)
-    problems = []
-    for row in rows:
-        for pointer, message in validator.errors(row):
-            problems.append(Problem(
-                "output-schema-violation", out.task_files.get(row["doc_id"], "raw/sources.csv"), f"{config} row {row.get('id', row['doc_id'])}",
-                pointer, message, "the annotation produced a value the dataset schema cannot hold; fix the annotation or the schema",
-            ))
-    return problems or [Problem("output-schema-violation", "", f"{config} rows", "/", "rows do not fit the Arrow schema",
-                                "a bug in the derive stage; please report it")]  # fmt: skip
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ machine has no Bengali font.
 from __future__ import annotations
 
 import itertools
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,28 +26,26 @@ FIGURES: dict[str, str] = {
 }
 _SIZE = (8.0, 4.5)  # inches
 _DPI = 100
+ENTITY_LABELS = "entities[].label"  # the label path of the documents config counted by the writer
+MAX_AGREEMENT_BARS = 40  # one bar per document: beyond this the figure is unreadable; the card table has them all
+MAX_AGREEMENT_ROWS = 200  # rows of the card's per-document agreement table
 _SPLIT_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
 _STANCE_COLOURS = {"FAVOR": "#55a868", "AGAINST": "#c44e52", "NONE": "#8c8c8c"}
-
-Rows = Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]  # config -> split -> rows
-
 
 # --- figures --------------------------------------------------------------------------------------
 
 
-def write_plots(folder: Path, outcome: Any) -> list[Path]:
-    """Write every figure of FIGURES into folder/images/; returns the files written."""
-    rows: Rows = outcome.rows
-    scheme = outcome.scheme
-    splits = [s for s in (outcome.splits or tuple(rows.get("documents", {}))) if rows.get("documents", {}).get(s)]
+def write_plots(folder: Path, stats: Any, scheme: Any, splits: Sequence[str]) -> list[Path]:
+    """Write every figure of FIGURES into folder/images/ from the reduced statistics (builder.parts.Stats)."""
+    splits = [s for s in splits if stats.rows.get("documents", {}).get(s)]
     out = Path(folder) / IMAGES_DIR
     out.mkdir(parents=True, exist_ok=True)
 
-    entity = {s: Counter(e["label"] for r in rows.get("documents", {}).get(s, ()) for e in r["entities"]) for s in splits}
+    entity = stats.labels.get("documents", {}).get(ENTITY_LABELS, {})
     _bars(
         out / "entity_labels.png",
         categories=list(scheme.entity_labels),
-        series={s: [entity[s][label] for label in scheme.entity_labels] for s in splits},
+        series={s: [entity.get(s, {}).get(label, 0) for label in scheme.entity_labels] for s in splits},
         colours=dict(zip(splits, itertools.cycle(_SPLIT_COLOURS))),
         title=FIGURES["entity_labels.png"],
         xlabel="entity label",
@@ -55,12 +53,12 @@ def write_plots(folder: Path, outcome: Any) -> list[Path]:
         stacked=False,
     )
 
-    by_type = {s: Counter(r["source_type"] for r in rows.get("attribution", {}).get(s, ())) for s in splits}
+    by_type = {s: stats.source_types.get(s, {}) for s in splits}
     types = sorted(set().union(*by_type.values())) if by_type else []
     _bars(
         out / "attribution_source_types.png",
         categories=types,
-        series={s: [by_type[s][t] for t in types] for s in splits},
+        series={s: [by_type[s].get(t, 0) for t in types] for s in splits},
         colours=dict(zip(splits, itertools.cycle(_SPLIT_COLOURS))),
         title=FIGURES["attribution_source_types.png"],
         xlabel="source type",
@@ -68,12 +66,12 @@ def write_plots(folder: Path, outcome: Any) -> list[Path]:
         stacked=True,
     )
 
-    stance = Counter((r["target"], r["label"]) for by_split in [rows.get("stance", {})] for rs in by_split.values() for r in rs)
-    targets = [t for t in scheme.stance_targets if any(stance[t, lab] for lab in scheme.stance_labels)]
+    stance = stats.stance
+    targets = [t for t in scheme.stance_targets if any(stance.get((t, lab)) for lab in scheme.stance_labels)]
     _bars(
         out / "stance_targets.png",
         categories=targets,
-        series={lab: [stance[t, lab] for t in targets] for lab in scheme.stance_labels},
+        series={lab: [stance.get((t, lab), 0) for t in targets] for lab in scheme.stance_labels},
         colours={lab: _STANCE_COLOURS.get(lab, "#937860") for lab in scheme.stance_labels},
         title=FIGURES["stance_targets.png"],
         xlabel="target (registry id)",
@@ -83,14 +81,14 @@ def write_plots(folder: Path, outcome: Any) -> list[Path]:
     )
     written = [out / name for name in FIGURES if name != "entity_agreement.png"]
 
-    per_doc = entity_agreement(r for rs in rows.get("annotations", {}).values() for r in rs)
+    per_doc = stats.agreement[:MAX_AGREEMENT_BARS]
     if per_doc:
         _bars(
             out / "entity_agreement.png",
             categories=[d.doc_id for d in per_doc],
             series={"mean pairwise F1": [d.f1 for d in per_doc]},
             colours={"mean pairwise F1": _SPLIT_COLOURS[0]},
-            title=FIGURES["entity_agreement.png"],
+            title=FIGURES["entity_agreement.png"] + (f" (first {MAX_AGREEMENT_BARS} of {len(stats.agreement)})" if len(stats.agreement) > MAX_AGREEMENT_BARS else ""),
             xlabel="document",
             ylabel="F1 (span and label, exact match)",
             stacked=True,
@@ -179,32 +177,32 @@ def span_f1(a: Iterable[Mapping[str, Any]], b: Iterable[Mapping[str, Any]]) -> f
     return 2 * len(sa & sb) / (len(sa) + len(sb))
 
 
-def entity_agreement(rows: Iterable[Mapping[str, Any]]) -> list[DocAgreement]:
-    """Per document with annotations by two or more annotators: mean pairwise entity F1.
+def doc_agreement(doc_id: str, rows: Iterable[Mapping[str, Any]]) -> DocAgreement | None:
+    """Mean pairwise entity F1 of one document's `annotations` rows; None below two annotators.
 
-    `rows` are rows of the `annotations` config (any splits). Pairs of annotations by the same
-    annotator are not compared: that would be self-agreement.
-    """
+    Pairs of annotations by the same annotator are not compared: that would be self-agreement."""
+    anns = sorted(rows, key=lambda r: r["annotation_id"])
+    scores = [span_f1(x["entities"], y["entities"]) for x, y in itertools.combinations(anns, 2) if x["annotator"] != y["annotator"]]
+    if not scores:
+        return None
+    return DocAgreement(doc_id, len(anns), len({r["annotator"] for r in anns}), len(scores), sum(scores) / len(scores))
+
+
+def entity_agreement(rows: Iterable[Mapping[str, Any]]) -> list[DocAgreement]:
+    """doc_agreement of every document of `annotations` rows (any splits, any order), by doc_id."""
     by_doc: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         by_doc[row["doc_id"]].append(row)
-    out = []
-    for doc_id in sorted(by_doc):
-        anns = sorted(by_doc[doc_id], key=lambda r: r["annotation_id"])
-        scores = [span_f1(x["entities"], y["entities"]) for x, y in itertools.combinations(anns, 2) if x["annotator"] != y["annotator"]]
-        if scores:
-            out.append(DocAgreement(doc_id, len(anns), len({r["annotator"] for r in anns}), len(scores), sum(scores) / len(scores)))
-    return out
+    found = (doc_agreement(doc_id, by_doc[doc_id]) for doc_id in sorted(by_doc))
+    return [d for d in found if d is not None]
 
 
-def agreement_markdown(rows: Rows) -> str:
-    """The card's AGREEMENT block, from the `annotations` config rows (config -> split -> rows)."""
-    ann = [r for rs in rows.get("annotations", {}).values() for r in rs]
-    docs = {r["doc_id"] for r in ann}
-    per_doc = entity_agreement(ann)
+def agreement_markdown(per_doc: Sequence[DocAgreement], docs: int, annotations: int) -> str:
+    """The card's AGREEMENT block: `per_doc` for documents with two or more annotators, of `docs`
+    documents with `annotations` annotations in all (builder.parts.Stats)."""
     if not per_doc:
         return (
-            f"Every document has annotations by one annotator only ({len(docs)} document(s), {len(ann)} annotation(s)), "
+            f"Every document has annotations by one annotator only ({docs} document(s), {annotations} annotation(s)), "
             "so inter-annotator agreement cannot be measured yet."
         )
     mean = sum(d.f1 for d in per_doc) / len(per_doc)
@@ -213,10 +211,12 @@ def agreement_markdown(rows: Rows) -> str:
         "their entities with exact match of span (start, end) and label; averaged over the pairs of a "
         "document, then over documents.",
         "",
-        f"Documents with two or more annotators: {len(per_doc)} of {len(docs)}; mean pairwise entity F1: **{mean:.3f}**.",
+        f"Documents with two or more annotators: {len(per_doc)} of {docs}; mean pairwise entity F1: **{mean:.3f}**.",
         "",
         "| document | annotations | annotators | pairs | mean F1 |",
         "|---|---|---|---|---|",
     ]
-    out += [f"| `{d.doc_id}` | {d.annotations} | {d.annotators} | {d.pairs} | {d.f1:.3f} |" for d in per_doc]
+    out += [f"| `{d.doc_id}` | {d.annotations} | {d.annotators} | {d.pairs} | {d.f1:.3f} |" for d in per_doc[:MAX_AGREEMENT_ROWS]]
+    if len(per_doc) > MAX_AGREEMENT_ROWS:
+        out += ["", f"(the first {MAX_AGREEMENT_ROWS} documents by doc_id; {len(per_doc) - MAX_AGREEMENT_ROWS} more not listed)"]
     return "\n".join(out)

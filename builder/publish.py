@@ -18,7 +18,6 @@ from pathlib import Path
 
 from builder.config import BuildConfig
 from builder.errors import BuildError, InvalidCorpus
-from builder.pipeline import Outcome
 
 README = "README.md"
 DATA_DIR = "data"
@@ -93,16 +92,13 @@ def _compared(folder: Path) -> dict[str, str]:
     return out
 
 
-def stale_files(cfg: BuildConfig, folder: Path, outcome: Outcome | None = None) -> list[str]:
+def stale_files(cfg: BuildConfig, folder: Path) -> list[str]:
     """Files of README.md/data/ that differ between the folder and a fresh build (also missing/extra)."""
-    from builder import pipeline, release
+    from builder import release
 
-    if outcome is None:
-        outcome = pipeline.check(cfg)
-        pipeline.require_clean(outcome)
     tmp = Path(tempfile.mkdtemp(prefix="bn-news-publish-"))
     try:
-        release.write(cfg, outcome, tmp / "dataset")
+        release.build(cfg, tmp / "dataset")
         fresh = _compared(tmp / "dataset")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -112,20 +108,16 @@ def stale_files(cfg: BuildConfig, folder: Path, outcome: Outcome | None = None) 
 
 def prepare(cfg: BuildConfig, folder: Path) -> Plan:
     """Refuse a failing check or a stale folder; otherwise the commit plan of the folder."""
-    from builder import pipeline
-
     folder = Path(folder)
     if not (folder / README).is_file() or not (folder / DATA_DIR).is_dir():
         raise NotPublishable(f"{folder.name}: not a built dataset folder (no {README} and {DATA_DIR}/)", "run `builder build` first")
-    outcome = pipeline.check(cfg)
     try:
-        pipeline.require_clean(outcome)
+        stale = stale_files(cfg, folder)  # a fresh build, which checks everything first
     except InvalidCorpus as e:
         raise NotPublishable(
             f"`builder check` fails ({e}); refusing to publish",
             "run `builder check`, fix the inputs, rebuild, then publish",
         ) from e
-    stale = stale_files(cfg, folder, outcome)
     if stale:
         shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
         raise NotPublishable(

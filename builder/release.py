@@ -1,19 +1,18 @@
-"""A checked Outcome → the dataset folder: rows, card inputs (fingerprints, settings) and manifest."""
+"""`builder build`: the pipeline with its parts written, the reduce, the card inputs (fingerprints, settings)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from builder.card import CardInputs
 from builder.config import BuildConfig
-from builder import browser, exports, plots
+from builder import assemble, pipeline, plots
 from builder.adjudicate import POLICY
 from builder.pipeline import Outcome
 from builder.outfolder import refuse_inputs
-from builder.write import Manifest, write_dataset
+from builder.progress import Progress
+from builder.write import PARTS_DIR, Manifest, finish, into_folder
 
 PRETTY_NAME = "Bengali News: Entities, Source Attribution and Stance"
 
@@ -37,26 +36,14 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
         settings={
             "split": f"sha256(salt + doc_id) into {ratios} (salt {cfg.split_salt!r}); an explicit split in raw/sources.csv wins",
             "gold policy": POLICY,
-            "documents not yet annotated (left out)": str(len(outcome.unannotated)),
+            "documents not yet annotated (left out)": str(outcome.unannotated),
             "span offsets repaired (another offset convention)": str(sum(n.count for n in outcome.notices if n.code == "offsets-repaired")),
             "spans re-anchored (text changed after annotation)": str(sum(n.count for n in outcome.notices if n.code == "spans-reanchored")),
         },
         problems={},
-        agreement=plots.agreement_markdown(outcome.rows),
-        source_types={
-            split: dict(Counter(row["source_type"] for row in rows))
-            for split, rows in outcome.rows["attribution"].items() if rows
-        },
+        agreement=plots.agreement_markdown(outcome.stats.agreement, outcome.stats.annotated_docs, outcome.stats.annotations),
+        source_types={split: dict(sorted(counts.items())) for split, counts in outcome.stats.source_types.items() if counts},
     )
-
-
-def extras(cfg: BuildConfig, outcome: Outcome) -> list[Callable[[Path], None]]:
-    """Artefacts written into the dataset folder beside the data, each `f(folder)`."""
-    return [
-        lambda folder: browser.write_browser(folder, outcome),
-        exports.extra(cfg.license, outcome),
-        lambda folder: plots.write_plots(folder, outcome),
-    ]
 
 
 def input_folders(cfg: BuildConfig) -> list[Path]:
@@ -66,8 +53,23 @@ def input_folders(cfg: BuildConfig) -> list[Path]:
     return sorted(folders)
 
 
-def write(cfg: BuildConfig, outcome: Outcome, out_dir: Path) -> Manifest:
+def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, workers: int | None = None,
+          engine: str = "local") -> tuple[Outcome, Manifest]:  # fmt: skip
+    """Check and write the dataset folder in one pass: the map's shards write their parts into the temporary
+    folder, the reduce assembles them there, and the folder is swapped in only if nothing failed.
+
+    A problem anywhere raises InvalidCorpus (with every problem) and leaves out_dir as it was."""
     show = cfg.rel(out_dir)
     refuse_inputs(out_dir, input_folders(cfg), show)
-    return write_dataset(out_dir, outcome.rows, outcome.scheme, card=card_inputs(cfg, outcome),
-                         extras=extras(cfg, outcome), show=show)  # fmt: skip
+    done: list[Outcome] = []
+
+    def fill(tmp: Path) -> Manifest:
+        outcome = pipeline.check(cfg, progress, workers=workers, engine=engine, parts=tmp / PARTS_DIR)
+        done.append(outcome)
+        pipeline.require_clean(outcome)
+        inputs = card_inputs(cfg, outcome)
+        assemble.write_artefacts(tmp, outcome.parts, outcome.stats, outcome.scheme, outcome.splits, license=cfg.license)
+        return finish(tmp, outcome.parts, outcome.stats, outcome.scheme, inputs)
+
+    manifest = into_folder(Path(out_dir), show, fill)
+    return done[0], manifest

@@ -1,9 +1,9 @@
 """Output rows per config and split → a Hugging Face dataset folder (Parquet + README.md), atomically.
 
-Rows are checked against `schema.json_schema`, encoded with `schema.features` and streamed to
-`data/<config>/<split>-00000-of-00001.parquet` in fixed-size batches. Everything is written to a
-temporary folder next to `out_dir` and swapped in only when complete, so a failed build leaves
-the previous folder as it was.
+The map's shards each wrote one Parquet file per config and split (builder.parts); `finish` moves them,
+in shard order, to `data/<config>/<split>-NNNNN-of-MMMMM.parquet` (the Hub's shard names) and writes the
+card from the merged statistics. Everything is written to a temporary folder next to `out_dir` and
+swapped in only when complete, so a failed build leaves the previous folder as it was.
 """
 
 from __future__ import annotations
@@ -17,36 +17,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 import builder
 from builder import card as card_module
-from builder import encode, outfolder
+from builder import outfolder
+from builder import parts as parts_module
 from builder.outfolder import UnsafeOutput  # noqa: F401 - re-exported: callers catch it from here
 from builder import schema
 from builder.card import CardInputs
 from builder.errors import BuildError
+from builder.parts import Stats
 from builder.scheme import Scheme
 
 SPLITS = schema.SPLITS
-BATCH_ROWS = 1_000
 README = "README.md"
 DATA_DIR = "data"
-
-# Every option pinned, so the bytes depend only on the rows and the pyarrow version (which is
-# recorded in the file's `created_by`). No option here writes a time or a random id.
-PARQUET_OPTIONS: dict[str, Any] = {
-    "version": "2.6",
-    "compression": "zstd",
-    "compression_level": 9,
-    "use_dictionary": True,
-    "write_statistics": True,
-    "data_page_version": "1.0",
-    "store_schema": True,  # keeps tz=Asia/Dhaka; Parquet itself only knows "adjusted to UTC"
-    "write_page_index": False,
-    "write_page_checksum": False,
-    "use_content_defined_chunking": False,
-}
+PARTS_DIR = ".parts"  # inside the temporary folder: the map's part folders, gone before the swap
+PARQUET_OPTIONS = parts_module.PARQUET_OPTIONS
 
 
 class InvalidRow(BuildError):
@@ -68,7 +54,7 @@ class Manifest:
     file_bytes: dict[str, int]  # file -> size on disk
     rows: dict[str, dict[str, int]]  # config -> split -> rows; only written (non-empty) splits
     num_bytes: dict[str, dict[str, int]]  # config -> split -> Arrow in-memory bytes
-    data_files: dict[str, dict[str, str]]  # config -> split -> Parquet file
+    data_files: dict[str, dict[str, tuple[str, ...]]]  # config -> split -> its Parquet files, in order
     empty_splits: dict[str, tuple[str, ...]]  # config -> splits that had no rows and were omitted
     # config -> label path (schema.label_fields) -> split -> label -> count, all labels in scheme order
     labels: dict[str, dict[str, dict[str, dict[str, int]]]]
@@ -81,19 +67,10 @@ class Manifest:
         return tuple(c for c in schema.CONFIGS if self.rows.get(c))
 
 
-def write_dataset(
-    out_dir: Path,
-    configs: Mapping[str, Mapping[str, Iterable[dict]]],
-    scheme: Scheme,
-    *,
-    card: CardInputs,
-    extras: Sequence[Callable[[Path], None]] = (),
-    show: str | None = None,
-) -> Manifest:
-    """Write rows per config and split plus README.md into out_dir, replacing it safely (builder.outfolder)."""
-    out_dir = Path(out_dir)
-    show = show or out_dir.name or str(out_dir)
-    _check_names(configs)
+def into_folder(out_dir: Path, show: str, fill: Callable[[Path], Manifest]) -> Manifest:
+    """Run `fill(tmp)` on a fresh temporary folder beside out_dir, then swap it in (builder.outfolder).
+
+    On any failure the temporary folder goes and out_dir stays as it was: never a half-written folder."""
     try:
         with outfolder.locked(out_dir) as notes:
             target = outfolder.classify(out_dir, show)
@@ -101,9 +78,8 @@ def write_dataset(
             tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
             try:
                 os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the published folder should be readable
-                for extra in extras:  # artefacts beside the data (browser, plots, exports): swapped in together
-                    extra(tmp)
-                manifest = _write_into(tmp, configs, scheme, card)
+                manifest = fill(tmp)
+                shutil.rmtree(tmp / PARTS_DIR, ignore_errors=True)
                 outfolder.write_marker(tmp)
                 notes += outfolder.swap_in(tmp, target)
             except BaseException:
@@ -114,6 +90,105 @@ def write_dataset(
     return replace(manifest, notes=tuple(notes))
 
 
+def numbered(stem: str, k: int, n: int, suffix: str) -> str:
+    """The Hub's shard names: `train-00000-of-00004.parquet`."""
+    return f"{stem}-{k:05d}-of-{n:05d}{suffix}"
+
+
+def place_parts(root: Path, parts: Sequence[Path], kind: str, target: str, suffix: str) -> dict[str, tuple[str, ...]]:
+    """Move `<part>/<kind>/<split><suffix>` of every part, in rank order, to
+    `root/<target>/<split>-<k>-of-<n><suffix>`; returns split → files (relative to root)."""
+    placed: dict[str, tuple[str, ...]] = {}
+    for split in SPLITS:
+        found = [p / kind / f"{split}{suffix}" for p in parts if (p / kind / f"{split}{suffix}").is_file()]
+        if not found:
+            continue
+        (root / target).mkdir(parents=True, exist_ok=True)
+        files = []
+        for k, path in enumerate(found):
+            rel = f"{target}/{numbered(split, k, len(found), suffix)}"
+            os.replace(path, root / rel)
+            files.append(rel)
+        placed[split] = tuple(files)
+    return placed
+
+
+def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inputs: CardInputs) -> Manifest:
+    """The data files of the parts into root/data/, then the card from the statistics."""
+    data_files = {config: place_parts(root, parts, f"{DATA_DIR}/{config}", f"{DATA_DIR}/{config}", ".parquet")
+                  for config in schema.CONFIGS}  # fmt: skip
+    if not stats.rows.get("documents"):
+        raise EmptyDataset("no documents to write", "the documents config is the default config and needs rows")
+    labels = {}
+    for config in schema.CONFIGS:
+        full = parts_module.empty_labels(config, scheme, SPLITS)
+        for path, by_split in stats.labels.get(config, {}).items():
+            for split, counts in by_split.items():
+                for label, n in counts.items():
+                    full[path][split][label] += n
+        labels[config] = full
+    rows = {c: {s: stats.rows[c][s] for s in SPLITS if stats.rows.get(c, {}).get(s)} for c in schema.CONFIGS}
+    manifest = Manifest(
+        schema_version=schema.SCHEMA_VERSION,
+        builder_version=builder.__version__,
+        files=(),
+        sha256={},
+        file_bytes={},
+        rows=rows,
+        num_bytes={c: {s: stats.num_bytes[c][s] for s in rows[c]} for c in schema.CONFIGS},
+        data_files={c: {s: data_files[c][s] for s in rows[c]} for c in schema.CONFIGS},
+        empty_splits={c: tuple(s for s in SPLITS if s not in rows[c]) for c in schema.CONFIGS},
+        labels=labels,
+        outlets=dict(sorted(stats.outlets.items())),
+    )
+    shutil.rmtree(root / PARTS_DIR, ignore_errors=True)  # before the file list: the parts are not part of the release
+    manifest = _with_files(root, manifest)  # the card needs the Parquet sizes
+    readme = card_module.render_readme(manifest, scheme, inputs)
+    (root / README).write_text(readme, encoding="utf-8", newline="\n")
+    return _with_files(root, manifest)
+
+
+def write_dataset(
+    out_dir: Path,
+    configs: Mapping[str, Mapping[str, Iterable[dict]]],
+    scheme: Scheme,
+    *,
+    card: CardInputs,
+    extras: Sequence[Callable[[Path], None]] = (),
+    show: str | None = None,
+) -> Manifest:
+    """Rows per config and split (in memory or streamed) plus README.md into out_dir, as one part.
+
+    The build itself goes through the map's parts (builder.release); this is the same writer for rows
+    that are already derived."""
+    out_dir = Path(out_dir)
+    show = show or out_dir.name or str(out_dir)
+    _check_names(configs)
+
+    def fill(tmp: Path) -> Manifest:
+        part = tmp / PARTS_DIR / "00000"
+        writer = parts_module.PartWriter(part, scheme, SPLITS, exports=False)
+        for config in schema.CONFIGS:
+            for split in SPLITS:
+                chunk: list[dict] = []
+                for row in configs.get(config, {}).get(split, ()):
+                    chunk.append(row)
+                    if len(chunk) == parts_module.BATCH_ROWS:
+                        writer.add_rows(config, split, chunk)
+                        chunk = []
+                writer.add_rows(config, split, chunk)
+        summary = writer.close()
+        if summary.problems:
+            p = summary.problems[0]
+            raise InvalidRow(f"{p.record}: at {p.pointer}: {p.message}",
+                             "the stage that derives output rows produced a row outside builder/schema.py; fix it there")  # fmt: skip
+        for extra in extras:  # artefacts beside the data: swapped in together
+            extra(tmp)
+        return finish(tmp, [part], summary.stats, scheme, card)
+
+    return into_folder(out_dir, show, fill)
+
+
 def _check_names(configs: Mapping[str, Mapping[str, Iterable[dict]]]) -> None:
     unknown = [c for c in configs if c not in schema.CONFIGS]
     if unknown:
@@ -122,45 +197,6 @@ def _check_names(configs: Mapping[str, Mapping[str, Iterable[dict]]]) -> None:
         bad = [s for s in splits if s not in SPLITS]
         if bad:
             raise ValueError(f"config {config!r}: unknown split(s) {bad}; expected some of {SPLITS}")
-
-
-def _write_into(
-    root: Path, configs: Mapping[str, Mapping[str, Iterable[dict]]], scheme: Scheme, inputs: CardInputs
-) -> Manifest:
-    rows: dict[str, dict[str, int]] = {}
-    num_bytes: dict[str, dict[str, int]] = {}
-    data_files: dict[str, dict[str, str]] = {}
-    empty: dict[str, tuple[str, ...]] = {}
-    labels: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
-    outlets: dict[str, int] = {}
-    for config in schema.CONFIGS:
-        writer = _ConfigWriter(root, config, scheme)
-        splits = configs.get(config, {})
-        for split in SPLITS:
-            if split in splits:
-                writer.write_split(split, splits[split], outlets if config == "documents" else None)
-        rows[config], num_bytes[config], data_files[config] = writer.rows, writer.num_bytes, writer.files
-        empty[config] = tuple(s for s in SPLITS if s not in writer.rows)
-        labels[config] = writer.labels
-    if not rows["documents"]:
-        raise EmptyDataset("no documents to write", "the documents config is the default config and needs rows")
-    manifest = Manifest(
-        schema_version=schema.SCHEMA_VERSION,
-        builder_version=builder.__version__,
-        files=(),
-        sha256={},
-        file_bytes={},
-        rows=rows,
-        num_bytes=num_bytes,
-        data_files=data_files,
-        empty_splits=empty,
-        labels=labels,
-        outlets=dict(sorted(outlets.items())),
-    )
-    manifest = _with_files(root, manifest)  # the card needs the Parquet sizes
-    readme = card_module.render_readme(manifest, scheme, inputs)
-    (root / README).write_text(readme, encoding="utf-8", newline="\n")
-    return _with_files(root, manifest)
 
 
 def _with_files(root: Path, manifest: Manifest) -> Manifest:
@@ -179,80 +215,3 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-class _ConfigWriter:
-    """Streams the splits of one config to Parquet, counting rows, bytes and labels on the way."""
-
-    def __init__(self, root: Path, config: str, scheme: Scheme) -> None:
-        self.root, self.config = root, config
-        self.features = schema.features(config, scheme)
-        self.arrow_schema = self.features.arrow_schema
-        self.validator = schema.RowValidator(config, scheme)  # only to explain a row that fails
-        self.encode = encode.row_encoder(config, scheme)
-        self.rows: dict[str, int] = {}
-        self.num_bytes: dict[str, int] = {}
-        self.files: dict[str, str] = {}
-        self.labels = {
-            path: {s: dict.fromkeys(getattr(scheme, names), 0) for s in SPLITS}
-            for path, names in schema.label_fields(config).items()
-        }
-
-    def write_split(self, split: str, rows: Iterable[dict], outlets: dict[str, int] | None) -> None:
-        """Write one split; a split without rows gets no file."""
-        rel = f"{DATA_DIR}/{self.config}/{split}-00000-of-00001.parquet"
-        writer: pq.ParquetWriter | None = None
-        batch: list[dict] = []
-        count = nbytes = 0
-        try:
-            counts = self.labels_of(split)
-            for row in rows:
-                batch.append(row)
-                if outlets is not None:
-                    outlets[row["outlet"]] = outlets.get(row["outlet"], 0) + 1
-                if len(batch) == BATCH_ROWS:
-                    writer = writer or self._open(rel)
-                    nbytes += self._flush(writer, batch, counts, split, count)
-                    count += len(batch)
-                    batch = []
-            if batch:
-                writer = writer or self._open(rel)
-                nbytes += self._flush(writer, batch, counts, split, count)
-                count += len(batch)
-        finally:
-            if writer is not None:
-                writer.close()
-        if count:
-            self.rows[split], self.num_bytes[split], self.files[split] = count, nbytes, rel
-
-    def _open(self, rel: str) -> pq.ParquetWriter:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return pq.ParquetWriter(path, self.arrow_schema, **PARQUET_OPTIONS)
-
-    def labels_of(self, split: str) -> dict[str, dict[str, int]]:
-        return {path: by_split[split] for path, by_split in self.labels.items()}
-
-    def _flush(self, writer: pq.ParquetWriter, batch: list[dict], counts, split: str, first: int) -> int:
-        # One row group per batch keeps groups far below the ~100 MB the dataset viewer expects.
-        try:
-            record_batch = encode.encode_batch(batch, self.encode, self.arrow_schema, counts)
-        except encode.NotEncodable as e:
-            for k, row in enumerate(batch):  # the JSON Schema says which row and field
-                self._explain(row, split, first + k)
-            raise InvalidRow(f"{self.config}/{split}: rows {first}-{first + len(batch) - 1} do not fit the schema: {e}",
-                             "the stage that derives output rows produced a row outside builder/schema.py; fix it there") from None  # fmt: skip
-        writer.write_batch(record_batch)
-        return record_batch.nbytes
-
-    def _explain(self, row: dict, split: str, n: int) -> None:
-        """Raise InvalidRow naming the row and field, if the JSON Schema finds what is wrong with it."""
-        errors = self.validator.errors(row)
-        if not errors:
-            return
-        pointer, message = errors[0]
-        doc = f" (doc_id={row.get('doc_id')})" if isinstance(row, Mapping) and "doc_id" in row else ""
-        raise InvalidRow(
-            f"{self.config}/{split} row {n}{doc}: at {pointer}: {message}",
-            "the stage that derives output rows produced a row outside builder/schema.py; fix it there",
-        )

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ import pytest  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))  # bench/replicate.py: the benchmark's corpus generator, for scale tests
 SHARED = REPO.parent / "shared"  # public test material; tests that use it skip when it is absent
 INPUTS = ("pyproject.toml", "dataset_card.md", "raw", "text", "annotations")
 

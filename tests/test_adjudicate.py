@@ -80,7 +80,7 @@ def _second_annotator(corpus: Path, *, ground_truth: bool, drop_entity: str | No
 
 def test_pipeline_keeps_both_annotators_and_flags_the_gold(corpus: Path) -> None:
     _second_annotator(corpus, ground_truth=True, drop_entity="e02")
-    out = pipeline.check(load_config(corpus))
+    out = pipeline.check(load_config(corpus), keep_rows=True)
     assert out.problems == []
     rows = [r for rows in out.rows["annotations"].values() for r in rows if r["doc_id"] == "000_ba2a176cc4aaac8d"]
     assert len(rows) == 2 and len({r["annotator"] for r in rows}) == 2
@@ -93,7 +93,7 @@ def test_pipeline_keeps_both_annotators_and_flags_the_gold(corpus: Path) -> None
 
 def test_pipeline_majority_merge_of_two_drops_the_disputed_entity(corpus: Path) -> None:
     _second_annotator(corpus, ground_truth=False, drop_entity="e02")
-    out = pipeline.check(load_config(corpus))
+    out = pipeline.check(load_config(corpus), keep_rows=True)
     assert out.problems == []
     doc = next(r for rows in out.rows["documents"].values() for r in rows if r["doc_id"] == "000_ba2a176cc4aaac8d")
     assert doc["gold_policy"] == "majority" and len(doc["annotation_ids"]) == 2 and len(doc["annotators"]) == 2
@@ -116,7 +116,7 @@ def test_inconsistent_merge_is_a_problem_with_a_hint(corpus: Path) -> None:
     cue["value"].update(start=start, text=text[start:cue["value"]["end"]])
     data[0]["annotations"].append(second)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    out = pipeline.check(load_config(corpus))
+    out = pipeline.check(load_config(corpus), keep_rows=True)
     assert [p.code for p in out.problems] == ["merge-inconsistent"]
     problem = out.problems[0]
     assert "attribution-missing-cue" in problem.message and "ground truth" in problem.hint
@@ -162,7 +162,7 @@ def test_same_user_second_annotation_through_the_cli_is_not_an_empty_merge(cli, 
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     result = cli.invoke(app, ["check", "--root", str(corpus)])
     assert result.exit_code == 0, result.output
-    out = pipeline.check(load_config(corpus))
+    out = pipeline.check(load_config(corpus), keep_rows=True)
     doc = next(r for rows in out.rows["documents"].values() for r in rows if r["doc_id"] == "000_ba2a176cc4aaac8d")
     assert doc["gold_policy"] == "single" and doc["annotation_ids"] == [second["id"]]
     assert len(doc["entities"]) == 66 and len(doc["attributions"]) == 16
@@ -220,7 +220,7 @@ def test_pseudonyms_are_stable_and_not_a_hash_of_the_user_id(corpus: Path) -> No
     cfg = load_config(corpus)
 
     def annotators() -> list[str]:
-        out = pipeline.check(cfg)
+        out = pipeline.check(cfg, keep_rows=True)
         return sorted(r["annotator"] for rows in out.rows["annotations"].values() for r in rows)
 
     names = annotators()

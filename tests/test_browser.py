@@ -1,4 +1,4 @@
-"""The corpus browser (browser/index.html in the dataset folder): deterministic, offline, and it works
+"""The corpus browser (browser/ in the dataset folder: index.html and pages): deterministic, offline, and it works
 in a real headless Chromium: documents shown, a clicked quote lights up its source, filters hide."""
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ SETUP = (
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cfg = load_config(REPO)
     out = tmp_path_factory.mktemp("browser") / "dataset"
-    release.write(cfg, pipeline.check(cfg), out)
+    release.build(cfg, out)
     return out
 
 
 def test_page_is_deterministic_and_self_contained(built: Path, tmp_path: Path) -> None:
     cfg = load_config(REPO)
     again = tmp_path / "again"
-    release.write(cfg, pipeline.check(cfg), again)
+    release.build(cfg, again)
     page = (built / PAGE).read_bytes()
     assert page == (again / PAGE).read_bytes()
     text = page.decode("utf-8")
@@ -141,3 +141,40 @@ def test_browser_in_headless_chromium(built: Path) -> None:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_pages_hold_at_most_page_docs_and_link_each_other(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from builder import browser
+    from builder.scheme import load_scheme
+
+    cfg = load_config(REPO)
+    scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
+    monkeypatch.setattr(browser, "PAGE_DOCS", 2)
+    docs = [{"doc_id": f"d{k}", "outlet": "BSS" if k % 2 else "Amar Sangbad", "text": "x"} for k in range(5)]
+    written = browser.write_browser(tmp_path, (browser.json_line(d) + "\n" for d in docs), scheme)
+    pages = [tmp_path / browser.page_path(n) for n in (1, 2, 3)]
+    assert written == [tmp_path / browser.INDEX, *pages] and not (tmp_path / browser.page_path(4)).exists()
+    held = []
+    for n, page in enumerate(pages, 1):
+        blob = re.search(r'<script type="application/json" id="corpus-data">(.*?)</script>', page.read_text(encoding="utf-8"), re.S).group(1)
+        data = json.loads(blob)
+        held.append([d["doc_id"] for d in data["documents"]])
+        assert data["nav"]["prev"] == (None if n == 1 else browser.page_path(n - 1).name)
+        assert data["nav"]["next"] == (None if n == 3 else browser.page_path(n + 1).name)
+        assert data["outlets"] == sorted({d["outlet"] for d in data["documents"]})
+    assert held == [["d0", "d1"], ["d2", "d3"], ["d4"]]
+    index = (tmp_path / browser.INDEX).read_text(encoding="utf-8")
+    assert all(f'href="{p.name}"' in index for p in pages) and "5 document(s) on 3 page(s)" in index
+
+
+def test_a_page_stays_under_its_byte_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from builder import browser
+    from builder.scheme import load_scheme
+
+    cfg = load_config(REPO)
+    scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
+    monkeypatch.setattr(browser, "PAGE_BYTES", browser._OVERHEAD + 250_000)
+    docs = [{"doc_id": f"d{k}", "outlet": "BSS", "text": "ক" * 30_000} for k in range(8)]  # ~90 kB each in UTF-8
+    written = browser.write_browser(tmp_path, (browser.json_line(d) + "\n" for d in docs), scheme)
+    assert len(written) == 1 + 4  # two documents per page fit, a third would not
+    assert all(p.stat().st_size <= browser.PAGE_BYTES for p in written)

@@ -16,7 +16,7 @@ from conftest import REPO
 def meta(tmp_path_factory: pytest.TempPathFactory) -> dict:
     cfg = load_config(REPO)
     out = tmp_path_factory.mktemp("card") / "ds"
-    release.write(cfg, pipeline.check(cfg), out)
+    release.build(cfg, out)
     return read_front_matter(out / "README.md")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,53 @@ def test_an_extra_export_file_is_still_read_and_routed(cli, corpus: Path) -> Non
     result = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
     assert result.exit_code == 0, result.output
     assert "ok: 2 annotated document(s)" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def seven(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seven documents (the seeds replicated) in shards of two: four shards, the last one short."""
+    from replicate import make_corpus
+
+    root = tmp_path_factory.mktemp("seven")
+    make_corpus(root, 7, {"shard_docs": 2})
+    return root
+
+
+def test_many_shards_give_the_same_bytes_for_any_worker_count(cli, seven: Path, tmp_path: Path) -> None:
+    digests = {}
+    for name, args in {"inline": ["--engine", "inline"], "w2": ["--workers", "2"], "w3": ["--workers", "3"]}.items():
+        out = tmp_path / name
+        result = cli.invoke(app, ["build", "--root", str(seven), "--out", str(out), "--quiet", *args])
+        assert result.exit_code == 0, result.output
+        digests[name] = tree_digest(out)
+    assert digests["inline"] == digests["w2"] == digests["w3"]
+    files = sorted(f for f in digests["inline"] if f.startswith("data/documents/"))
+    # every shard wrote its part; the split's parts are numbered the way the Hub names shards
+    by_split: dict[str, list[str]] = {}
+    for f in files:
+        by_split.setdefault(f.split("/")[-1].split("-")[0], []).append(f)
+    for split, names in by_split.items():
+        n = len(names)
+        assert names == [f"data/documents/{split}-{k:05d}-of-{n:05d}.parquet" for k in range(n)]
+    assert sum(len(v) for v in by_split.values()) > len(by_split)  # more than one file for some split
+    assert not any(".parts" in f for f in digests["inline"])
+
+
+def test_the_shard_layout_changes_files_not_rows(cli, seven: Path, tmp_path: Path) -> None:
+    import datasets
+
+    from replicate import set_settings
+
+    small, one = tmp_path / "small", tmp_path / "one"
+    assert cli.invoke(app, ["build", "--root", str(seven), "--out", str(small), "--quiet"]).exit_code == 0
+    whole = shutil.copytree(seven, tmp_path / "whole")
+    set_settings(whole, {"shard_docs": 1000})
+    assert cli.invoke(app, ["build", "--root", str(whole), "--out", str(one), "--quiet"]).exit_code == 0
+    assert len(list((one / "data" / "documents").iterdir())) < len(list((small / "data" / "documents").iterdir()))
+    for config in ("documents", "ner", "attribution"):
+        a = datasets.load_dataset(str(small), config)
+        b = datasets.load_dataset(str(one), config)
+        assert a.keys() == b.keys()
+        for split in a:
+            assert a[split].features == b[split].features
+            assert a[split].to_list() == b[split].to_list(), (config, split)

@@ -16,10 +16,10 @@ from builder.config import load_config
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Outcome, Path]:
     root = copy_inputs(tmp_path_factory.mktemp("exports-corpus"))
     cfg = load_config(root)
-    outcome = pipeline.check(cfg)
+    outcome = pipeline.check(cfg, keep_rows=True)
     pipeline.require_clean(outcome)
     out = root / "build" / "dataset"
-    release.write(cfg, outcome, out)
+    release.build(cfg, out)
     return outcome, out
 
 
@@ -48,7 +48,8 @@ def test_docbin_entities_equal_documents_outermost(built) -> None:
 
     outcome, out = built
     for split in _splits(outcome, "documents"):
-        docs = list(DocBin().from_disk(out / "exports" / "spacy" / f"{split}.spacy").get_docs(tokens.nlp().vocab))
+        docs = [d for path in sorted((out / "exports" / "spacy").glob(f"{split}-*-of-*.spacy"))
+                for d in DocBin().from_disk(path).get_docs(tokens.nlp().vocab)]
         rows = outcome.rows["documents"][split]
         assert [d.user_data["doc_id"] for d in docs] == [r["doc_id"] for r in rows]
         for doc, row in zip(docs, rows):
@@ -113,11 +114,11 @@ def test_two_builds_byte_identical(built, tmp_path: Path) -> None:
     outcome, out = built
     cfg = load_config(out.parents[1])
     again = tmp_path / "dataset"
-    release.write(cfg, pipeline.check(cfg), again)
+    release.build(cfg, again)
     first, second = tree_digest(out), tree_digest(again)
     assert {f for f in first if f.startswith("exports/") or f == "croissant.json"} == {
         "croissant.json", "exports/attributions.jsonl",
         *(f"exports/conll/{s}.conll" for s in _splits(outcome, "ner")),
-        *(f"exports/spacy/{s}.spacy" for s in _splits(outcome, "documents")),
+        *(f"exports/spacy/{s}-00000-of-00001.spacy" for s in _splits(outcome, "documents")),
     }
     assert first == second

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -20,11 +21,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pipelin
     """The repository's corpus built twice into two folders."""
     root = copy_inputs(tmp_path_factory.mktemp("corpus"))
     cfg = load_config(root)
-    outcome = pipeline.check(cfg)
+    outcome = pipeline.check(cfg, keep_rows=True)
     pipeline.require_clean(outcome)
     first, second = root / "out" / "one", root / "out" / "two"
-    release.write(cfg, outcome, first)
-    release.write(cfg, pipeline.check(cfg), second)
+    release.build(cfg, first)
+    release.build(cfg, second)
     return first, second, outcome
 
 
@@ -47,7 +48,7 @@ def test_pngs_are_valid_and_carry_no_version(built: tuple[Path, Path, pipeline.O
 
 def test_writing_again_in_the_same_process_is_identical(built: tuple[Path, Path, pipeline.Outcome], tmp_path: Path) -> None:
     first, _, outcome = built
-    plots.write_plots(tmp_path, outcome)
+    plots.write_plots(tmp_path, outcome.stats, outcome.scheme, outcome.splits)
     for name in ALWAYS:
         assert (tmp_path / plots.IMAGES_DIR / name).read_bytes() == (first / plots.IMAGES_DIR / name).read_bytes(), name
 
@@ -123,11 +124,12 @@ def test_both_empty_agree() -> None:
 
 def test_agreement_markdown_with_and_without_several_annotators(built: tuple[Path, Path, pipeline.Outcome]) -> None:
     _, _, outcome = built
-    single = plots.agreement_markdown(outcome.rows)
+    stats = outcome.stats
+    single = plots.agreement_markdown(stats.agreement, stats.annotated_docs, stats.annotations)
     assert "one annotator only" in single and "2 document(s)" in single
 
-    rows = {"annotations": {"train": [_ann("d1", 1, "a", FOUR, True), _ann("d1", 2, "b", FOUR[:3])], "test": [_ann("d2", 3, "a", FOUR)]}}
-    text = plots.agreement_markdown(rows)
+    rows = [_ann("d1", 1, "a", FOUR, True), _ann("d1", 2, "b", FOUR[:3]), _ann("d2", 3, "a", FOUR)]
+    text = plots.agreement_markdown(plots.entity_agreement(rows), 2, 3)
     assert "1 of 2" in text and "**0.857**" in text and "| `d1` | 2 | 2 | 1 | 0.857 |" in text
 
 
@@ -136,21 +138,22 @@ def test_agreement_block_in_readme(built: tuple[Path, Path, pipeline.Outcome]) -
     readme = (first / "README.md").read_text(encoding="utf-8")
     block = readme.split(card.marker("AGREEMENT"))[1].split(card.marker("AGREEMENT", end=True))[0].strip()
     # release.card_inputs passes plots.agreement_markdown as CardInputs.agreement; without it the block says so.
-    assert block in (plots.agreement_markdown(outcome.rows), "Inter-annotator agreement was not computed for this build.")
+    stats = outcome.stats
+    fresh = plots.agreement_markdown(stats.agreement, stats.annotated_docs, stats.annotations)
+    assert block in (fresh, "Inter-annotator agreement was not computed for this build.")
     filled = card.fill_blocks(
         f"a\n{card.marker('AGREEMENT')}\nold\n{card.marker('AGREEMENT', end=True)}\nb\n",
-        {"AGREEMENT": plots.agreement_markdown(outcome.rows)},
+        {"AGREEMENT": fresh},
     )
     assert "one annotator only" in filled and "old" not in filled
 
 
 def test_agreement_figure_with_two_annotators(built: tuple[Path, Path, pipeline.Outcome], tmp_path: Path) -> None:
     _, _, outcome = built
-    rows = {**outcome.rows, "annotations": {"train": [_ann("d1", 1, "a", FOUR, True), _ann("d1", 2, "b", FOUR[:3])]}}
-    fake = type("O", (), {"rows": rows, "scheme": outcome.scheme, "splits": outcome.splits})()
+    stats = dataclasses.replace(outcome.stats, agreement=plots.entity_agreement([_ann("d1", 1, "a", FOUR, True), _ann("d1", 2, "b", FOUR[:3])]))
     one, two = tmp_path / "one", tmp_path / "two"
-    written = plots.write_plots(one, fake)
-    plots.write_plots(two, fake)
+    written = plots.write_plots(one, stats, outcome.scheme, outcome.splits)
+    plots.write_plots(two, stats, outcome.scheme, outcome.splits)
     assert sorted(p.name for p in written) == sorted(plots.FIGURES)
     data = (one / plots.IMAGES_DIR / "entity_agreement.png").read_bytes()
     assert data.startswith(PNG_SIGNATURE) and len(data) > 5_000

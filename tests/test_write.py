@@ -16,7 +16,7 @@ import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from builder import schema, write
+from builder import parts, schema, write
 from builder.card import CardInputs, read_front_matter
 from builder.scheme import Scheme, load_scheme
 from builder.outfolder import MARKER
@@ -240,7 +240,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path, scheme: Scheme) -> None:
 def test_parquet_files_carry_no_build_specific_metadata(tmp_path: Path, scheme: Scheme) -> None:
     folder = tmp_path / "dataset"
     manifest = write_dataset(folder, synthetic(), scheme, card=card_inputs())
-    for rel in manifest.data_files["documents"].values():
+    for (rel,) in manifest.data_files["documents"].values():
         meta = pq.read_metadata(folder / rel)
         assert set(meta.metadata) == {b"huggingface", b"ARROW:schema"}
         assert meta.created_by.startswith("parquet-cpp-arrow")
@@ -249,11 +249,11 @@ def test_parquet_files_carry_no_build_specific_metadata(tmp_path: Path, scheme: 
 
 
 def test_batches_stream_into_row_groups(tmp_path: Path, scheme: Scheme, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(write, "BATCH_ROWS", 2)
+    monkeypatch.setattr(parts, "BATCH_ROWS", 2)
     rows = synthetic()
     rows["ner"]["train"] = iter([ner_row("doc1", i) for i in range(5)])  # a generator, read once
     manifest = write_dataset(tmp_path / "dataset", rows, scheme, card=card_inputs())
-    meta = pq.read_metadata(tmp_path / "dataset" / manifest.data_files["ner"]["train"])
+    meta = pq.read_metadata(tmp_path / "dataset" / manifest.data_files["ner"]["train"][0])
     assert (meta.num_rows, meta.num_row_groups) == (5, 3)
     assert manifest.rows["ner"]["train"] == 5
     assert manifest.labels["ner"]["ner_tags"]["train"]["B-PER"] == 5

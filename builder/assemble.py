@@ -1,0 +1,49 @@
+"""The reduce beside the data: the parts' exports, browser records and statistics → files of the dataset folder.
+
+Every part is read in rank order (doc_id order) and streamed, so nothing here holds the corpus:
+CoNLL and JSONL parts are concatenated, DocBins keep one file per shard, browser records are packed
+into pages, and the figures and Croissant metadata come from the merged statistics (builder.parts.Stats).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from builder import browser, exports, plots, schema
+from builder.parts import Stats
+from builder.scheme import Scheme
+from builder.write import place_parts
+
+EXPORTS = exports.EXPORTS
+
+
+def _concat(sources: Sequence[Path], target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        for path in sources:
+            with path.open("rb") as f:
+                shutil.copyfileobj(f, out, 1 << 20)
+
+
+def _lines(paths: Sequence[Path]) -> Iterator[str]:
+    for path in paths:
+        with path.open(encoding="utf-8") as f:
+            yield from f
+
+
+def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, splits: Sequence[str], *,
+                    license: str) -> None:  # fmt: skip
+    """exports/ (CoNLL, DocBin, attributions.jsonl), croissant.json, browser/ and images/ into root."""
+    for split in splits:
+        found = [p / "conll" / f"{split}.conll" for p in parts if (p / "conll" / f"{split}.conll").is_file()]
+        if found:
+            _concat(found, root / EXPORTS / "conll" / f"{split}.conll")
+    place_parts(root, parts, "spacy", f"{EXPORTS}/spacy", ".spacy")
+    _concat([p / "attributions" / f"{split}.jsonl" for split in splits for p in parts
+             if (p / "attributions" / f"{split}.jsonl").is_file()], root / EXPORTS / "attributions.jsonl")  # fmt: skip
+    configs = [c for c in schema.CONFIGS if any(stats.rows.get(c, {}).values())]
+    exports.write_croissant(root, configs, scheme, license=license)
+    browser.write_browser(root, _lines([p / "browser.jsonl" for p in parts if (p / "browser.jsonl").is_file()]), scheme)
+    plots.write_plots(root, stats, scheme, splits)
