@@ -93,10 +93,15 @@ def json_line(data: Any) -> str:
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def _page(lines: list[str], number: int, last: bool, scheme: Any, title: str) -> str:
+def record_line(record: dict[str, Any]) -> str:
+    """A document's line in a part's browser.jsonl: doc_id, outlet and the page JSON, tab-separated, so the
+    reduce pages documents without parsing them again."""
+    return f"{record['doc_id']}\t{record['outlet']}\t{json_line(record)}\n"
+
+
+def _page(lines: list[str], outlets: list[str], number: int, last: bool, scheme: Any, title: str) -> str:
     labels = list(scheme.entity_labels)
     colours = {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(labels)}
-    outlets = sorted({json.loads(line)["outlet"] for line in lines})
     nav = {"page": number, "index": "index.html",
            "prev": page_path(number - 1).name if number > 1 else None,
            "next": None if last else page_path(number + 1).name}  # fmt: skip
@@ -112,32 +117,32 @@ def _page(lines: list[str], number: int, last: bool, scheme: Any, title: str) ->
 
 
 def write_browser(folder: Path, lines: Iterable[str], scheme: Any, title: str = "Corpus browser") -> list[Path]:
-    """Pack browser JSON lines (doc_id order) into pages plus an index; returns the files written."""
+    """Pack `record_line`s (doc_id order) into pages plus an index; returns the files written."""
     out = Path(folder) / "browser"
     out.mkdir(parents=True, exist_ok=True)
-    pages: list[dict[str, Any]] = []  # per page: first and last doc_id, documents, outlets
-    pending: list[str] = []
+    pages: list[dict[str, Any]] = []  # per page: file, first and last doc_id, documents
+    pending: list[tuple[str, str, str]] = []  # (doc_id, outlet, JSON)
     size = 0
     written: list[Path] = []
 
     def flush(last: bool) -> None:
         nonlocal pending, size
         number = len(pages) + 1
-        text = _page(pending, number, last, scheme, title)
+        outlets = sorted({outlet for _, outlet, _ in pending})
+        text = _page([blob for _, _, blob in pending], outlets, number, last, scheme, title)
         path = Path(folder) / page_path(number)
         path.write_text(text, encoding="utf-8", newline="\n")
         written.append(path)
-        docs = [json.loads(line) for line in (pending[0], pending[-1])]
-        pages.append({"file": path.name, "first": docs[0]["doc_id"], "last": docs[-1]["doc_id"], "documents": len(pending)})
+        pages.append({"file": path.name, "first": pending[0][0], "last": pending[-1][0], "documents": len(pending)})
         pending, size = [], 0
 
     limit = PAGE_BYTES - _OVERHEAD
     for line in lines:
-        line = line.rstrip("\n")
-        cost = len(line.encode("utf-8")) + 1
+        doc_id, outlet, blob = line.rstrip("\n").split("\t", 2)
+        cost = len(blob.encode("utf-8")) + 1
         if pending and (len(pending) >= PAGE_DOCS or size + cost > limit):
             flush(last=False)  # this line goes on the next page, so the page flushed has a next
-        pending.append(line)
+        pending.append((doc_id, outlet, blob))
         size += cost
     if pending:
         flush(last=True)

@@ -50,7 +50,9 @@ class CardInputs:
     prose_path: Path  # dataset_card.md: hand-written prose with the BUILDER marker blocks
     license: str  # Hub license id, from [tool.builder] license
     pretty_name: str
-    input_fingerprints: Mapping[str, str] = field(default_factory=dict)  # repo-relative path -> sha256
+    input_fingerprints: Mapping[str, str] = field(default_factory=dict)  # repo-relative path -> sha256 (the first ones)
+    inputs_total: int = 0  # input files in all (their list: inputs.sha256 in the dataset folder)
+    inputs_digest: str = ""  # sha256 of inputs.sha256
     # Settings a reader needs to reproduce the build (split salt and ratios, annotation policy, …).
     settings: Mapping[str, str] = field(default_factory=dict)
     # Problem code -> records dropped for it (non-strict builds); None leaves the section out
@@ -223,9 +225,12 @@ def _stats_block(manifest: Manifest, inputs: CardInputs) -> str:
     out.append(f"| schema version | `{manifest.schema_version}` |")
     out.append(f"| license | `{inputs.license}` |")
     out += [f"| {_cell(k)} | `{_cell(v)}` |" for k, v in inputs.settings.items()]
-    if inputs.input_fingerprints:
+    if inputs.inputs_total > len(inputs.input_fingerprints):
+        out += ["", f"Inputs: {inputs.inputs_total} files, each with its SHA-256 in `inputs.sha256` "
+                f"(SHA-256 of that list: `{inputs.inputs_digest}`)."]
+    elif inputs.input_fingerprints:
         out += ["", "Inputs (SHA-256 of each file the build read):", "", "| input | sha256 |", "|---|---|"]
-        out += [f"| `{path}` | `{digest}` |" for path, digest in sorted(inputs.input_fingerprints.items())]
+        out += [f"| `{path}` | `{digest}` |" for path, digest in sorted(inputs.input_fingerprints.items(), key=lambda kv: kv[0].split("/"))]
     if inputs.problems is not None:
         out += ["", "Records dropped during the build, by problem code:", ""]
         if inputs.problems:

@@ -33,6 +33,7 @@ from builder.parts import PartSummary, PartWriter
 from builder.records import Source
 
 ENGINES = ("local", "inline")
+START_METHOD = "spawn"
 SHARD_DOCS = 1_000  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
 
 
@@ -62,7 +63,22 @@ class ShardResult:
     io_error: OSError | None = None  # writing a part failed (disk full, read-only): not a bug, re-raised as it is
 
 
+def _tune_process() -> None:
+    """Settings for a process that maps documents (a worker, or the builder itself with --engine inline)."""
+    import gc
+
+    import pyarrow as pa
+
+    # malloc returns freed memory; pyarrow's default mimalloc pool keeps it, which a worker's RSS shows
+    pa.set_memory_pool(pa.system_memory_pool())
+    # A document allocates many small, short-lived objects and no cycles worth chasing often: fewer full
+    # collections, and none that walks the modules already imported.
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 50)
+
+
 def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> ShardResult:
+    _tune_process()
     folder = Path(job.staging)
     with open(folder / f"in-{rank:05d}.pkl", "rb") as f:
         items, ctx = pickle.load(f)
@@ -76,6 +92,8 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
                 return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
             try:
                 writer.add_document(result.doc_id, result.split, result.rows, result.task_file)
+                if writer.folder is not None and ctx.root is not None:
+                    writer.add_inputs(_own_files(source, export, ctx))
             except OSError:
                 raise  # the disk, not the document: reported as a write error below
             except Exception:  # noqa: BLE001
@@ -89,6 +107,14 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
         return ShardResult(docs, writer.close())
     except OSError as e:
         return ShardResult(docs, None, io_error=e)
+
+
+def _own_files(source: Source, export: Path | None, ctx: Context) -> list[tuple[str, str]]:
+    """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs."""
+    from builder.fingerprint import sha256_file
+
+    paths = [ctx.raw_dir / source.capture_file, ctx.text_dir / f"{source.doc_id}.txt", export]
+    return [(Path(os.path.relpath(p, ctx.root)).as_posix(), sha256_file(p)) for p in paths if p is not None and p.is_file()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +188,12 @@ def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_d
     staging = Path(job.staging)
     executor = LocalPipelineExecutor(
         pipeline=[Shard(job)], tasks=len(sizes), workers=min(workers, len(sizes)),
-        logging_dir=str(staging / "logs"), skip_completed=False, start_method="fork",
+        logging_dir=str(staging / "logs"), skip_completed=False, start_method=START_METHOD,
     )  # fmt: skip
     _quiet_datatrove()
+    import multiprocess
+
+    multiprocess.set_start_method(START_METHOD, force=True)  # datatrove's Manager() takes the default method
     failed: list[BaseException] = []
 
     def run() -> None:
@@ -173,6 +202,9 @@ def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_d
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
             failed.append(e)
 
+    # spawned workers log through their own loguru: its level comes from the environment they inherit
+    saved = os.environ.get("LOGURU_LEVEL")
+    os.environ["LOGURU_LEVEL"] = "WARNING"
     runner = threading.Thread(target=run, name="datatrove", daemon=True)
     runner.start()
     seen: set[int] = set()
@@ -183,6 +215,10 @@ def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_d
                 if rank not in seen and (staging / f"out-{rank:05d}.pkl").exists():
                     seen.add(rank)
                     on_doc(sizes[rank])
+    if saved is None:
+        os.environ.pop("LOGURU_LEVEL", None)
+    else:
+        os.environ["LOGURU_LEVEL"] = saved
     for rank in range(len(sizes)):
         path = staging / f"out-{rank:05d}.pkl"
         if not path.exists():

@@ -5,9 +5,10 @@ inputs, never on the number of workers. `PartWriter` takes the shard's documents
 
     <part>/data/<config>/<split>.parquet   rows encoded and cast to the config's Arrow schema (once)
     <part>/conll/<split>.conll             the ner rows as CoNLL-2003
-    <part>/spacy/<split>.spacy             a DocBin of the shard's documents
+    <part>/spacy/<split>.<k>.spacy         DocBins of the shard's documents, DOCBIN_DOCS each
     <part>/attributions/<split>.jsonl      the attribution records
     <part>/browser.jsonl                   one browser record per document
+    <part>/inputs.tsv                      sha256 of the shard's captures, texts and exports (builder.fingerprint)
 
 and keeps only counts (`Stats`). With no folder (`builder check`), rows are still encoded — the encoding
 is the row check — but nothing is written. builder.assemble merges the parts of all shards in rank order.
@@ -28,6 +29,9 @@ from builder.records import Problem
 from builder.scheme import Scheme
 
 BATCH_ROWS = 1_000  # rows per Parquet row group: far below the ~100 MB the dataset viewer expects
+SUB_DOCS = 32  # documents whose rows are held as Python objects before they are encoded to Arrow
+DOCBIN_DOCS = 250  # documents per spaCy DocBin file
+GROUP_BYTES = 4 << 20  # a row group is written once its rows hold this many Arrow bytes (or BATCH_ROWS rows)
 
 # Every option pinned, so the bytes depend only on the rows and the pyarrow version (which is
 # recorded in the file's `created_by`). No option here writes a time or a random id.
@@ -95,15 +99,19 @@ class PartSummary:
 
 
 class _Table:
-    """One config and split of one shard: rows buffered, encoded and written a row group at a time."""
+    """One config and split of one shard: rows → Arrow (every SUB_DOCS documents, so few rows are held as
+    Python objects) → Parquet row groups of BATCH_ROWS rows, or fewer once they hold GROUP_BYTES."""
 
     def __init__(self, config: str, split: str, scheme: Scheme, path: Path | None, counts) -> None:
         self.config, self.split, self.scheme, self.path = config, split, scheme, path
-        self.arrow_schema = schema.features(config, scheme).arrow_schema
+        self.arrow_schema = schema.arrow_schema(config, scheme)
         self.encode = encode.row_encoder(config, scheme)
         self.counts = counts
         self.buffer: list[dict[str, Any]] = []
         self.index: list[int] = []  # each buffered row's position among its document's rows
+        self.docs = 0  # documents in the buffer
+        self.pending: list[Any] = []  # encoded RecordBatches not yet written
+        self.pending_rows = self.pending_bytes = 0
         self.writer = None
         self.rows = self.nbytes = 0
         self.failed = False
@@ -111,28 +119,51 @@ class _Table:
     def add(self, rows: list[dict[str, Any]], problems: list[Problem], file_of: Mapping[str, str]) -> None:
         self.buffer += rows
         self.index += range(len(rows))
-        if len(self.buffer) >= BATCH_ROWS:
-            self.flush(problems, file_of)
+        self.docs += 1
+        if self.docs >= SUB_DOCS or len(self.buffer) >= BATCH_ROWS:
+            self._encode(problems, file_of)
+
+    def _encode(self, problems: list[Problem], file_of: Mapping[str, str]) -> None:
+        batch, index = self.buffer, self.index
+        self.buffer, self.index, self.docs = [], [], 0
+        if not batch:
+            return
+        try:
+            record_batch = encode.encode_batch(batch, self.encode, self.arrow_schema, self.counts)
+        except encode.NotEncodable as e:
+            problems += explain_rows(f"{self.config}/{self.split}", self.config, self.scheme, batch, index, file_of, str(e))
+            self.failed = True
+            return
+        self.rows += len(batch)
+        self.nbytes += record_batch.nbytes
+        if self.path is None or self.failed:
+            return  # `check`: encoded (that is the check) and counted, not written
+        self.pending.append(record_batch)
+        self.pending_rows += len(batch)
+        self.pending_bytes += record_batch.nbytes
+        while self.pending_rows >= BATCH_ROWS:
+            self._write(BATCH_ROWS)
+        if self.pending_bytes >= GROUP_BYTES:  # long documents: a smaller row group, not more memory
+            self._write(self.pending_rows)
+
+    def _write(self, n: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_batches(self.pending, schema=self.arrow_schema)
+        if self.writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.writer = pq.ParquetWriter(self.path, self.arrow_schema, **PARQUET_OPTIONS)
+        # one contiguous batch per row group: pages and bytes as if the rows had been encoded at once
+        self.writer.write_table(table.slice(0, n).combine_chunks(), row_group_size=n)
+        rest = table.slice(n)
+        self.pending, self.pending_rows = rest.to_batches(), rest.num_rows
+        self.pending_bytes = sum(b.nbytes for b in self.pending)
 
     def flush(self, problems: list[Problem], file_of: Mapping[str, str]) -> None:
-        while self.buffer:
-            batch, self.buffer = self.buffer[:BATCH_ROWS], self.buffer[BATCH_ROWS:]
-            index, self.index = self.index[:BATCH_ROWS], self.index[BATCH_ROWS:]
-            try:
-                record_batch = encode.encode_batch(batch, self.encode, self.arrow_schema, self.counts)
-            except encode.NotEncodable as e:
-                problems += explain_rows(f"{self.config}/{self.split}", self.config, self.scheme, batch, index, file_of, str(e))
-                self.failed = True
-                continue
-            self.rows += len(batch)
-            self.nbytes += record_batch.nbytes
-            if self.path is not None and not self.failed:
-                if self.writer is None:
-                    import pyarrow.parquet as pq
-
-                    self.path.parent.mkdir(parents=True, exist_ok=True)
-                    self.writer = pq.ParquetWriter(self.path, self.arrow_schema, **PARQUET_OPTIONS)
-                self.writer.write_batch(record_batch)
+        self._encode(problems, file_of)
+        if self.pending_rows and self.path is not None and not self.failed:
+            self._write(self.pending_rows)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -167,7 +198,9 @@ class PartWriter:
         self.tables: dict[tuple[str, str], _Table] = {}
         self.file_of: dict[str, str] = {}  # doc_id → export file, for messages about its rows
         self.streams: dict[str, Any] = {}  # kind → open text file
-        self.docbins: dict[str, Any] = {}  # split → spaCy DocBin
+        self.docbins: dict[str, Any] = {}  # split → the spaCy DocBin being filled
+        self.docbin_files: dict[str, int] = {}  # split → DocBin files written
+        self.inputs: list[tuple[str, str]] = []  # (repository-relative path, sha256) of the shard's own files
 
     def add_rows(self, config: str, split: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -212,11 +245,13 @@ class PartWriter:
         if split not in self.docbins:
             self.docbins[split] = exports.new_docbin()
         exports.add_to_docbin(self.docbins[split], document, split, exports.sentences_of(ner).get(doc_id, []))
+        if len(self.docbins[split]) >= DOCBIN_DOCS:
+            self._write_docbin(split)
         attribution = rows.get("attribution", [])
         if attribution:
             self._stream(f"attributions/{split}.jsonl").write(
                 "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in exports.attribution_records(attribution, split)))
-        self._stream("browser.jsonl").write(browser.json_line(browser.doc_record(document, split, attribution, self.scheme)) + "\n")
+        self._stream("browser.jsonl").write(browser.record_line(browser.doc_record(document, split, attribution, self.scheme)))
 
     def _stream(self, kind: str):
         stream = self.streams.get(kind)
@@ -225,6 +260,17 @@ class PartWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             stream = self.streams[kind] = path.open("w", encoding="utf-8", newline="\n")
         return stream
+
+    def _write_docbin(self, split: str) -> None:
+        """A DocBin serialises all its Docs at once (several copies in memory): a file per DOCBIN_DOCS keeps it small."""
+        k = self.docbin_files.get(split, 0)
+        self.docbin_files[split] = k + 1
+        path = self.folder / "spacy" / f"{split}.{k:05d}.spacy"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.docbins.pop(split).to_bytes())
+
+    def add_inputs(self, files: list[tuple[str, str]]) -> None:
+        self.inputs += files
 
     def close(self) -> PartSummary:
         order = {name: i for i, name in enumerate(schema.CONFIGS + schema.SPLITS)}
@@ -236,8 +282,11 @@ class PartWriter:
                 self.stats.num_bytes.setdefault(config, {})[split] = table.nbytes
         for stream in self.streams.values():
             stream.close()
-        for split, docbin in self.docbins.items():
-            path = self.folder / "spacy" / f"{split}.spacy"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(docbin.to_bytes())
+        for split in list(self.docbins):
+            self._write_docbin(split)
+        if self.inputs:
+            from builder.fingerprint import PART_FILE, key
+
+            lines = sorted(set(self.inputs), key=lambda x: key(x[0]))
+            (self.folder / PART_FILE).write_text("".join(f"{sha}\t{rel}\n" for rel, sha in lines), encoding="utf-8")
         return PartSummary(self.stats, self.problems)

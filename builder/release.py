@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-from builder.card import CardInputs
-from builder.config import BuildConfig
-from builder import assemble, pipeline, plots
+from typing import TYPE_CHECKING
+
+from builder import pipeline, plots
 from builder.adjudicate import POLICY
-from builder.pipeline import Outcome
+from builder.config import BuildConfig
 from builder.outfolder import refuse_inputs
+from builder.pipeline import Outcome
 from builder.progress import Progress
 from builder.write import PARTS_DIR, Manifest, finish, into_folder
+
+if TYPE_CHECKING:
+    from builder.card import CardInputs
 
 PRETTY_NAME = "Bengali News: Entities, Source Attribution and Stance"
 
 
-def fingerprints(cfg: BuildConfig) -> dict[str, str]:
-    """sha256 of every input file, so a reader can tell which inputs a release was built from."""
-    roots = [cfg.raw_dir, cfg.text_dir, cfg.export_dir]
-    files = [cfg.path(cfg.labeling_config), cfg.path(cfg.registry)]
-    for rel in roots:
-        files += [p for p in cfg.path(rel).rglob("*") if p.is_file()]
-    return {cfg.rel(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(set(files))}
+def card_inputs(cfg: BuildConfig, outcome: Outcome, folder: Path) -> CardInputs:
+    """What the card says besides the data; writes folder/inputs.sha256 (builder.fingerprint) on the way."""
+    from builder.card import CardInputs
+    from builder.fingerprint import write_manifest
 
-
-def card_inputs(cfg: BuildConfig, outcome: Outcome) -> CardInputs:
+    count, digest, listed = write_manifest(cfg, outcome.parts, folder)
     ratios = ", ".join(f"{k} {v}" for k, v in cfg.split_ratios.items())
     return CardInputs(
         prose_path=cfg.path(cfg.card_prose),
         license=cfg.license,
         pretty_name=PRETTY_NAME,
-        input_fingerprints=fingerprints(cfg),
+        input_fingerprints=listed,
+        inputs_total=count,
+        inputs_digest=digest,
         settings={
             "split": f"sha256(salt + doc_id) into {ratios} (salt {cfg.split_salt!r}); an explicit split in raw/sources.csv wins",
             "gold policy": POLICY,
@@ -67,7 +68,10 @@ def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, 
         outcome = pipeline.check(cfg, progress, workers=workers, engine=engine, parts=tmp / PARTS_DIR)
         done.append(outcome)
         pipeline.require_clean(outcome)
-        inputs = card_inputs(cfg, outcome)
+        # Imported once the map's workers are gone: forked from a small process, each stays small.
+        from builder import assemble
+
+        inputs = card_inputs(cfg, outcome, tmp)
         assemble.write_artefacts(tmp, outcome.parts, outcome.stats, outcome.scheme, outcome.splits, license=cfg.license)
         return finish(tmp, outcome.parts, outcome.stats, outcome.scheme, inputs)
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Union
 
-import datasets
 import fastjsonschema
 import jsonschema
 
@@ -319,18 +318,49 @@ def fields(config: str) -> tuple[Field, ...]:
 
 def features(config: str, scheme: Scheme) -> datasets.Features:
     """datasets Features for one config; ClassLabel names come from the scheme, in its order."""
-    return datasets.Features({f.name: _feature(f.spec, scheme) for f in fields(config)})
+    import datasets  # here, not at the top: worker processes and `check` need no datasets (~130 MB)
+
+    def feature(spec: Spec) -> Any:
+        if isinstance(spec, Scalar):
+            return datasets.Value(spec.dtype)
+        if isinstance(spec, Label):
+            return datasets.ClassLabel(names=list(_names(spec, scheme)))
+        if isinstance(spec, ListOf):
+            # List, not Sequence: Sequence({...}) would become a struct of lists (HF_DATASETS.md §3).
+            return datasets.List(feature(spec.item))
+        return {f.name: feature(f.spec) for f in spec.fields}
+
+    return datasets.Features({f.name: feature(f.spec) for f in fields(config)})
 
 
-def _feature(spec: Spec, scheme: Scheme) -> Any:
-    if isinstance(spec, Scalar):
-        return datasets.Value(spec.dtype)
-    if isinstance(spec, Label):
-        return datasets.ClassLabel(names=list(_names(spec, scheme)))
-    if isinstance(spec, ListOf):
-        # List, not Sequence: Sequence({...}) would become a struct of lists (HF_DATASETS.md §3).
-        return datasets.List(_feature(spec.item, scheme))
-    return {f.name: _feature(f.spec, scheme) for f in spec.fields}
+_ARROW_SCALARS = {"bool": "bool_", "float64": "float64", "int32": "int32", "int64": "int64", "string": "string"}
+
+
+def arrow_schema(config: str, scheme: Scheme) -> Any:
+    """`features(config, scheme).arrow_schema`, built with pyarrow alone (the map's workers import no
+    datasets). The `huggingface` metadata is what datasets writes: `{"info": {"features": to_dict()}}`;
+    tests/test_schema.py holds the two equal, metadata bytes included."""
+    import json
+
+    import pyarrow as pa
+
+    def typed(spec: Spec) -> tuple[Any, Any]:  # (Arrow type, datasets' dict of the feature)
+        if isinstance(spec, Scalar):
+            if spec.dtype.startswith("timestamp["):
+                unit, tz = spec.dtype[len("timestamp["):-1].split(", tz=")
+                return pa.timestamp(unit, tz=tz), {"dtype": spec.dtype, "_type": "Value"}
+            return getattr(pa, _ARROW_SCALARS[spec.dtype])(), {"dtype": spec.dtype, "_type": "Value"}
+        if isinstance(spec, Label):
+            return pa.int64(), {"names": list(_names(spec, scheme)), "_type": "ClassLabel"}
+        if isinstance(spec, ListOf):
+            item, item_dict = typed(spec.item)
+            return pa.list_(item), {"feature": item_dict, "_type": "List"}
+        parts = [(f.name, *typed(f.spec)) for f in spec.fields]
+        return pa.struct([(name, t) for name, t, _ in parts]), {name: d for name, _, d in parts}
+
+    top = [(f.name, *typed(f.spec)) for f in fields(config)]
+    meta = json.dumps({"info": {"features": {name: d for name, _, d in top}}})
+    return pa.schema([(name, t) for name, t, _ in top]).with_metadata({"huggingface": meta})
 
 
 def _names(label: Label, scheme: Scheme) -> tuple[str, ...]:

@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
-from spacy.util import compile_infix_regex
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # spaCy is imported by nlp(), in the process that tokenises (a worker), not on import
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 SENTENCE_END = ("।", "॥", "?", "!")
 # ASCII ' and " too: sources mix them with curly ones (`বিএনপি'র`), and splitting only adds boundaries.
@@ -46,6 +47,9 @@ class Sentence:
 @cache
 def nlp() -> Language:
     """The shared pipeline, built once per process (no model download: blank language only)."""
+    import spacy
+    from spacy.util import compile_infix_regex
+
     pipeline = spacy.blank("bn")
     pipeline.tokenizer.infix_finditer = compile_infix_regex([*pipeline.Defaults.infixes, QUOTE_INFIX]).finditer
     pipeline.add_pipe("sentencizer", config={"punct_chars": list(SENTENCE_END)})
@@ -87,17 +91,21 @@ def sentences_many(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[l
 
 
 def _doc_sentences(doc: Doc, offset: int) -> list[Sentence]:
+    from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
+
+    # One array call instead of a Token object per token (the objects cost more than the tokenizer).
+    text = doc.text
     out: list[Sentence] = []
     toks: list[str] = []
     starts: list[int] = []
-    for tok in doc:
-        if tok.is_sent_start and toks:
+    for idx, length, space, sent_start in doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START]).tolist():
+        if sent_start == 1 and toks:
             out.append(_sentence(toks, starts))
             toks, starts = [], []
-        if tok.is_space:
+        if space:
             continue
-        toks.append(tok.text)
-        starts.append(tok.idx + offset)
+        toks.append(text[idx:idx + length])
+        starts.append(idx + offset)
     if toks:
         out.append(_sentence(toks, starts))
     return out

@@ -8,25 +8,26 @@ swapped in only when complete, so a failed build leaves the previous folder as i
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import builder
-from builder import card as card_module
 from builder import outfolder
 from builder import parts as parts_module
 from builder.outfolder import UnsafeOutput  # noqa: F401 - re-exported: callers catch it from here
 from builder import schema
-from builder.card import CardInputs
 from builder.errors import BuildError
+from builder.fingerprint import sha256_file
 from builder.parts import Stats
 from builder.scheme import Scheme
+
+if TYPE_CHECKING:
+    from builder.card import CardInputs
 
 SPLITS = schema.SPLITS
 README = "README.md"
@@ -96,11 +97,11 @@ def numbered(stem: str, k: int, n: int, suffix: str) -> str:
 
 
 def place_parts(root: Path, parts: Sequence[Path], kind: str, target: str, suffix: str) -> dict[str, tuple[str, ...]]:
-    """Move `<part>/<kind>/<split><suffix>` of every part, in rank order, to
-    `root/<target>/<split>-<k>-of-<n><suffix>`; returns split → files (relative to root)."""
+    """Move `<part>/<kind>/<split><suffix>` (or its pieces `<split>.<k><suffix>`) of every part, in rank
+    order, to `root/<target>/<split>-<k>-of-<n><suffix>`; returns split → files (relative to root)."""
     placed: dict[str, tuple[str, ...]] = {}
     for split in SPLITS:
-        found = [p / kind / f"{split}{suffix}" for p in parts if (p / kind / f"{split}{suffix}").is_file()]
+        found = [path for p in parts for path in _pieces(p / kind, split, suffix)]
         if not found:
             continue
         (root / target).mkdir(parents=True, exist_ok=True)
@@ -113,8 +114,16 @@ def place_parts(root: Path, parts: Sequence[Path], kind: str, target: str, suffi
     return placed
 
 
+def _pieces(folder: Path, split: str, suffix: str) -> list[Path]:
+    whole = folder / f"{split}{suffix}"
+    if whole.is_file():
+        return [whole]
+    return sorted(folder.glob(f"{split}.[0-9]*{suffix}")) if folder.is_dir() else []
+
+
 def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inputs: CardInputs) -> Manifest:
     """The data files of the parts into root/data/, then the card from the statistics."""
+    from builder import card as card_module  # datasets and the Hub's card types: only once the map is done
     data_files = {config: place_parts(root, parts, f"{DATA_DIR}/{config}", f"{DATA_DIR}/{config}", ".parquet")
                   for config in schema.CONFIGS}  # fmt: skip
     if not stats.rows.get("documents"):
@@ -204,14 +213,6 @@ def _with_files(root: Path, manifest: Manifest) -> Manifest:
     return replace(
         manifest,
         files=tuple(files),
-        sha256={f: _sha256(root / f) for f in files},
+        sha256={f: sha256_file(root / f) for f in files},
         file_bytes={f: (root / f).stat().st_size for f in files},
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

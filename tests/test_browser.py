@@ -151,7 +151,7 @@ def test_pages_hold_at_most_page_docs_and_link_each_other(monkeypatch: pytest.Mo
     scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
     monkeypatch.setattr(browser, "PAGE_DOCS", 2)
     docs = [{"doc_id": f"d{k}", "outlet": "BSS" if k % 2 else "Amar Sangbad", "text": "x"} for k in range(5)]
-    written = browser.write_browser(tmp_path, (browser.json_line(d) + "\n" for d in docs), scheme)
+    written = browser.write_browser(tmp_path, (browser.record_line(d) for d in docs), scheme)
     pages = [tmp_path / browser.page_path(n) for n in (1, 2, 3)]
     assert written == [tmp_path / browser.INDEX, *pages] and not (tmp_path / browser.page_path(4)).exists()
     held = []
@@ -175,6 +175,6 @@ def test_a_page_stays_under_its_byte_limit(monkeypatch: pytest.MonkeyPatch, tmp_
     scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
     monkeypatch.setattr(browser, "PAGE_BYTES", browser._OVERHEAD + 250_000)
     docs = [{"doc_id": f"d{k}", "outlet": "BSS", "text": "ক" * 30_000} for k in range(8)]  # ~90 kB each in UTF-8
-    written = browser.write_browser(tmp_path, (browser.json_line(d) + "\n" for d in docs), scheme)
+    written = browser.write_browser(tmp_path, (browser.record_line(d) for d in docs), scheme)
     assert len(written) == 1 + 4  # two documents per page fit, a third would not
     assert all(p.stat().st_size <= browser.PAGE_BYTES for p in written)

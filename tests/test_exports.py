@@ -64,6 +64,23 @@ def test_docbin_entities_equal_documents_outermost(built) -> None:
             assert sent_tokens == [list(s.tokens) for s in tokens.sentences(row["text"])]
 
 
+def test_the_fast_docbin_writes_the_bytes_spacy_writes(built) -> None:
+    """exports.new_docbin replaces DocBin.add for speed; the file must be the one spaCy's own add makes."""
+    from spacy.tokens import DocBin
+
+    outcome, _ = built
+    for split in _splits(outcome, "documents"):
+        rows = outcome.rows["documents"][split]
+        sentences = exports.sentences_of(outcome.rows["ner"][split])
+        ours, theirs = exports.new_docbin(), DocBin(store_user_data=True)
+        assert type(ours) is not DocBin
+        for row in rows:
+            for bin_ in (ours, theirs):
+                exports.add_to_docbin(bin_, row, split, sentences.get(row["doc_id"], []))
+        assert ours.strings == theirs.strings and ours.user_data == theirs.user_data
+        assert ours.to_bytes() == theirs.to_bytes()
+
+
 def test_attributions_jsonl_uses_the_parquet_field_names(built) -> None:
     from builder import schema
 

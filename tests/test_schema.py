@@ -246,3 +246,13 @@ def test_field_table_lists_every_field(scheme: Scheme) -> None:
     for config in schema.CONFIGS:
         table = schema.field_table(config, scheme)
         assert all(f"`{f.name}`" in table for f in schema.fields(config))
+
+
+@pytest.mark.parametrize("config", schema.CONFIGS)
+def test_the_workers_arrow_schema_is_the_one_datasets_makes(config: str, scheme: Scheme) -> None:
+    """The map's workers build Arrow schemas without datasets; a Parquet file they write must carry exactly
+    the schema and `huggingface` metadata that `load_dataset` reads as the config's Features."""
+    ours, theirs = schema.arrow_schema(config, scheme), schema.features(config, scheme).arrow_schema
+    assert ours.equals(theirs, check_metadata=True)
+    assert ours.metadata == theirs.metadata
+    assert datasets.Features.from_arrow_schema(ours) == schema.features(config, scheme)
