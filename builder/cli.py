@@ -121,6 +121,7 @@ def build(
     quiet: bool = QUIET,
     workers: int = WORKERS,
     engine: str = ENGINE,
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every shard again instead of reusing unchanged ones from build/cache/."),
 ) -> None:
     """Check everything, then write the Hugging Face dataset folder atomically.
 
@@ -133,7 +134,7 @@ def build(
         cfg = _config(root)
         target = out if out is not None else cfg.path(cfg.out_dir)
         with progress.documents("build", quiet=quiet) as shown:
-            outcome, manifest = release.build(cfg, target, shown, workers=workers, engine=engine)
+            outcome, manifest = release.build(cfg, target, shown, workers=workers, engine=engine, cache=not no_cache)
     except BuildError as e:
         _fail(e)
     seconds = time.perf_counter() - started
@@ -141,7 +142,8 @@ def build(
         typer.echo(note)
     rows = ", ".join(f"{c} {sum(n.values())}" for c, n in manifest.rows.items())
     docs = outcome.documents
-    typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}; {docs} document(s), {docs / max(seconds, 1e-9):.1f} docs/s")
+    reused = f" ({outcome.cached} of {outcome.shards} shard(s) unchanged, from {cfg.cache_dir}/)" if outcome.cached else ""
+    typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}; {docs} document(s), {docs / max(seconds, 1e-9):.1f} docs/s{reused}")
 
 
 @app.command()

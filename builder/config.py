@@ -33,6 +33,7 @@ class BuildConfig:
     # Documents per map shard: each shard writes one part of every file (data/<config>/<split>-NNNNN-of-MMMMM.parquet),
     # so this, not the number of workers, decides the file layout.
     shard_docs: int = 1_000
+    cache_dir: str = "build/cache"  # the shards of the last build (builder.cache), reused by the next one
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -53,6 +53,8 @@ class Job:
     parts: str | None  # folder of the part folders <rank>/ (None: encode and count, write nothing)
     splits: tuple[str, ...]
     keep_rows: bool = False  # send the rows back too (tests and in-process callers; memory grows with the corpus)
+    cache: str | None = None  # builder.cache folder (a build only)
+    build_key: str = ""  # builder.cache.build_key of this run
 
 
 @dataclass(slots=True)
@@ -61,6 +63,8 @@ class ShardResult:
     summary: PartSummary | None
     crash: tuple[str, str] | None = None  # (doc_id, traceback)
     io_error: OSError | None = None  # writing a part failed (disk full, read-only): not a bug, re-raised as it is
+    key: str | None = None  # builder.cache key of the shard
+    cached: bool = False  # copied from the cache, not run
 
 
 def _tune_process() -> None:
@@ -82,18 +86,30 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
     folder = Path(job.staging)
     with open(folder / f"in-{rank:05d}.pkl", "rb") as f:
         items, ctx = pickle.load(f)
-    writer = PartWriter(None if job.parts is None else Path(job.parts) / f"{rank:05d}", ctx.scheme, job.splits)
+    part = None if job.parts is None else Path(job.parts) / f"{rank:05d}"
+    own = [_own_files(s, e, ctx) if part is not None and ctx.root is not None else [] for s, _, e in items]
+    key = None
+    if job.cache is not None and part is not None and not job.keep_rows:
+        from builder import cache
+
+        key = cache.shard_key(job.build_key, items, own)
+        hit = cache.load(Path(job.cache), key, part)
+        if hit is not None:
+            for _ in items if on_doc is not None else ():
+                on_doc()
+            hit.cached = True
+            return hit
+    writer = PartWriter(part, ctx.scheme, job.splits)
     docs: list[DocResult] = []
     try:
-        for source, tasks, export in items:
+        for (source, tasks, export), files in zip(items, own):
             try:
                 result = process(source, tasks, ctx, export)
             except Exception:  # noqa: BLE001 - a bug in one document; named, not hidden
                 return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
             try:
                 writer.add_document(result.doc_id, result.split, result.rows, result.task_file)
-                if writer.folder is not None and ctx.root is not None:
-                    writer.add_inputs(_own_files(source, export, ctx))
+                writer.add_inputs(files)
             except OSError:
                 raise  # the disk, not the document: reported as a write error below
             except Exception:  # noqa: BLE001
@@ -104,9 +120,14 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
             docs.append(result)
             if on_doc is not None:
                 on_doc()
-        return ShardResult(docs, writer.close())
+        result = ShardResult(docs, writer.close(), key=key)
     except OSError as e:
         return ShardResult(docs, None, io_error=e)
+    if key is not None and not result.summary.problems and not any(d.problems for d in docs):
+        from builder import cache
+
+        cache.store(Path(job.cache), key, part, result)  # only what a successful build could reuse
+    return result
 
 
 def _own_files(source: Source, export: Path | None, ctx: Context) -> list[tuple[str, str]]:
@@ -148,6 +169,8 @@ def map_documents(
     splits: tuple[str, ...] = (),
     shard_docs: int = SHARD_DOCS,
     keep_rows: bool = False,
+    cache: Path | None = None,
+    build_key: str = "",
     on_doc: Callable[[int], None] | None = None,
 ) -> Iterator[ShardResult]:
     """ShardResults in rank order (so documents in doc_id order). `own`: doc_id → its export file, read in
@@ -158,7 +181,8 @@ def map_documents(
     items = [(s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources]
     batches = shards(items, shard_docs)
     staging = Path(tempfile.mkdtemp(prefix="bn-news-map-"))
-    job = Job(str(staging), None if parts is None else str(parts), tuple(splits), keep_rows)
+    job = Job(str(staging), None if parts is None else str(parts), tuple(splits), keep_rows,
+              None if cache is None else str(cache), build_key)  # fmt: skip
     try:
         for rank, shard in enumerate(batches):
             with open(staging / f"in-{rank:05d}.pkl", "wb") as f:
@@ -190,7 +214,6 @@ def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_d
         pipeline=[Shard(job)], tasks=len(sizes), workers=min(workers, len(sizes)),
         logging_dir=str(staging / "logs"), skip_completed=False, start_method=START_METHOD,
     )  # fmt: skip
-    _quiet_datatrove()
     import multiprocess
 
     multiprocess.set_start_method(START_METHOD, force=True)  # datatrove's Manager() takes the default method
@@ -202,9 +225,6 @@ def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_d
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
             failed.append(e)
 
-    # spawned workers log through their own loguru: its level comes from the environment they inherit
-    saved = os.environ.get("LOGURU_LEVEL")
-    os.environ["LOGURU_LEVEL"] = "WARNING"
     runner = threading.Thread(target=run, name="datatrove", daemon=True)
     runner.start()
     seen: set[int] = set()
@@ -215,10 +235,6 @@ def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_d
                 if rank not in seen and (staging / f"out-{rank:05d}.pkl").exists():
                     seen.add(rank)
                     on_doc(sizes[rank])
-    if saved is None:
-        os.environ.pop("LOGURU_LEVEL", None)
-    else:
-        os.environ["LOGURU_LEVEL"] = saved
     for rank in range(len(sizes)):
         path = staging / f"out-{rank:05d}.pkl"
         if not path.exists():
@@ -236,3 +252,8 @@ def _quiet_datatrove() -> None:
     from loguru import logger
 
     logger.disable("datatrove")  # loguru's switch for one library's messages; sinks stay as they are
+
+
+# On import: the main process, and every spawned worker (which imports this module to unpickle `Shard`
+# before datatrove logs the task's start).
+_quiet_datatrove()

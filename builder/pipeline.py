@@ -44,6 +44,9 @@ class Outcome:
     problems: list[Problem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     splits: tuple[str, ...] = ()
+    shards: int = 0
+    cached: int = 0  # shards taken from the cache
+    cache_keys: set[str] = field(default_factory=set)
 
     @property
     def documents(self) -> int:
@@ -58,12 +61,14 @@ def check(
     engine: str = "local",
     parts: Path | None = None,
     keep_rows: bool = False,
+    cache: Path | None = None,
 ) -> Outcome:
     """`progress` is told the number of documents of raw/sources.csv, then advanced as documents are done.
 
     Run every stage; rows are derived and encoded too (token alignment and the Arrow cast are checks).
     `parts`: a folder the shards write their part files into (what `build` assembles); `keep_rows`: also
-    collect every row in `Outcome.rows` (tests; memory then grows with the corpus)."""
+    collect every row in `Outcome.rows` (tests; memory then grows with the corpus); `cache`: the shard cache
+    folder (builder.cache) a build reads and fills."""
     scheme = replace(load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry)), annotator_key=load_pseudonym_key(cfg))
     out = Outcome(scheme=scheme, splits=tuple(split_order(cfg.split_ratios)))
     raw_dir = cfg.path(cfg.raw_dir)
@@ -102,7 +107,8 @@ def check(
         out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
     results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine, own=own,
                             parts=parts, splits=SPLITS, shard_docs=cfg.shard_docs, keep_rows=keep_rows,
-                            on_doc=progress.advance if progress is not None else None)  # fmt: skip
+                            on_doc=progress.advance if progress is not None else None, cache=cache,
+                            build_key=_build_key(cfg) if cache is not None else "")  # fmt: skip
     for rank, shard in enumerate(results):  # the map's results, in doc_id order; merging them is the reduce
         for result in shard.docs:
             out.problems += result.problems
@@ -115,9 +121,19 @@ def check(
                 out.rows[config][result.split] += rows
         out.problems += shard.summary.problems
         out.stats.merge(shard.summary.stats)
+        out.shards += 1
+        out.cached += shard.cached
+        if shard.key is not None:
+            out.cache_keys.add(shard.key)
         if parts is not None:
             out.parts.append(parts / f"{rank:05d}")
     return out
+
+
+def _build_key(cfg: BuildConfig) -> str:
+    from builder.cache import build_key
+
+    return build_key(cfg, schema.SCHEMA_VERSION)
 
 
 @dataclass(slots=True)

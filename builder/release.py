@@ -55,7 +55,7 @@ def input_folders(cfg: BuildConfig) -> list[Path]:
 
 
 def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, workers: int | None = None,
-          engine: str = "local") -> tuple[Outcome, Manifest]:  # fmt: skip
+          engine: str = "local", cache: bool = True) -> tuple[Outcome, Manifest]:  # fmt: skip
     """Check and write the dataset folder in one pass: the map's shards write their parts into the temporary
     folder, the reduce assembles them there, and the folder is swapped in only if nothing failed.
 
@@ -65,7 +65,8 @@ def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, 
     done: list[Outcome] = []
 
     def fill(tmp: Path) -> Manifest:
-        outcome = pipeline.check(cfg, progress, workers=workers, engine=engine, parts=tmp / PARTS_DIR)
+        outcome = pipeline.check(cfg, progress, workers=workers, engine=engine, parts=tmp / PARTS_DIR,
+                                 cache=cfg.path(cfg.cache_dir) if cache else None)  # fmt: skip
         done.append(outcome)
         pipeline.require_clean(outcome)
         # Imported once the map's workers are gone: forked from a small process, each stays small.
@@ -76,4 +77,8 @@ def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, 
         return finish(tmp, outcome.parts, outcome.stats, outcome.scheme, inputs)
 
     manifest = into_folder(Path(out_dir), show, fill)
+    if cache:
+        from builder import cache as shard_cache
+
+        shard_cache.prune(cfg.path(cfg.cache_dir), done[0].cache_keys)
     return done[0], manifest

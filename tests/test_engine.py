@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 from pathlib import Path
 
@@ -118,3 +119,35 @@ def test_the_shard_layout_changes_files_not_rows(cli, seven: Path, tmp_path: Pat
         for split in a:
             assert a[split].features == b[split].features
             assert a[split].to_list() == b[split].to_list(), (config, split)
+
+
+def test_a_rebuild_reuses_unchanged_shards_and_equals_a_clean_build(cli, seven: Path, tmp_path: Path) -> None:
+    corpus = shutil.copytree(seven, tmp_path / "corpus", ignore=shutil.ignore_patterns("build"))
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    first = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet"])
+    assert first.exit_code == 0 and "from build/cache/" not in first.stdout
+    # an annotator relabels one entity in one document: one shard of four is stale
+    export = sorted((corpus / "annotations" / "export").glob("*.json"))[0]
+    tasks = json.loads(export.read_text(encoding="utf-8"))
+    region = next(r for r in tasks[0]["annotations"][0]["result"] if r.get("value", {}).get("labels") == ["PER"])
+    region["value"]["labels"] = ["ORG"]
+    export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    again = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert "(3 of 4 shard(s) unchanged, from build/cache/)" in again.stdout
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(clean), "--quiet", "--no-cache"]).exit_code == 0
+    assert tree_digest(out) == tree_digest(clean)
+    assert len(list((corpus / "build" / "cache").iterdir())) == 4  # the stale entry is gone
+
+
+def test_a_change_of_the_builder_or_its_settings_misses_the_cache(corpus: Path) -> None:
+    from builder import cache
+
+    cfg = load_config(corpus)
+    key = cache.build_key(cfg, "1")
+    assert cache.build_key(cfg, "1") == key
+    assert cache.build_key(cfg, "2") != key  # schema version
+    assert cache.build_key(dataclasses.replace(cfg, split_salt="other"), "1") != key
+    (corpus / "annotations" / "registry.csv").write_text(
+        (corpus / "annotations" / "registry.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert cache.build_key(cfg, "1") != key
