@@ -56,7 +56,7 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress output (problems 
 
 
 WORKERS = typer.Option(None, "--workers", "-w", min=1, help="Processes for the per-document work [default: all cores].")
-ENGINE = typer.Option("local", "--engine", help="local: datatrove's LocalPipelineExecutor on this machine; inline: this process only.")
+ENGINE = typer.Option("local", "--engine", help="local: datatrove's LocalPipelineExecutor on this machine; ray: datatrove's RayPipelineExecutor (RAY_ADDRESS, or a Ray started here); inline: this process only.")
 
 
 @app.command()

@@ -5,8 +5,11 @@ of workers, so every part file, and so the dataset folder, is byte-identical for
 
 * `inline`: in this process, one shard after the other (also what `--workers 1` means).
 * `local`: Hugging Face datatrove's LocalPipelineExecutor: one datatrove task per shard, run by a pool of
-  `workers` processes. The step (`Shard`) is a plain picklable callable; datatrove's SlurmPipelineExecutor
-  and RayPipelineExecutor run the same step on a cluster (builder.cluster). No scheduling is written here.
+  `workers` spawned processes.
+* `ray`: datatrove's RayPipelineExecutor on the Ray cluster RAY_ADDRESS names, or on one Ray starts on
+  this machine with `workers` CPUs. Staging and part folders must then be on a filesystem every node sees.
+The step (`Shard`) is a plain picklable callable, the same for every executor (and for datatrove's
+SlurmPipelineExecutor: builder.slurm). No scheduling is written here.
 
 A shard's inputs (its sources rows, their export tasks from other files, the context) are pickled into a
 staging folder; the shard writes its part files (builder.parts) and a small result there: per document its
@@ -16,6 +19,7 @@ order. A document whose processing raises is reported as `DocCrash` naming it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import shutil
@@ -32,7 +36,7 @@ from builder.mapdoc import Context, DocResult, process
 from builder.parts import PartSummary, PartWriter
 from builder.records import Source
 
-ENGINES = ("local", "inline")
+ENGINES = ("local", "inline", "ray", "slurm")
 START_METHOD = "spawn"
 SHARD_DOCS = 1_000  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
 
@@ -153,6 +157,13 @@ class Shard:
         os.replace(tmp, folder / f"out-{rank:05d}.pkl")
 
 
+def stage(batches: Sequence[Sequence], ctx: Context, staging: Path) -> None:
+    """Each shard's inputs, `in-<rank>.pkl`: what a worker on any node loads (builder.engine.run_shard)."""
+    for rank, shard in enumerate(batches):
+        with open(staging / f"in-{rank:05d}.pkl", "wb") as f:
+            pickle.dump((list(shard), ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def shards(items: Sequence, size: int) -> list[Sequence]:
     return [items[k:k + size] for k in range(0, len(items), max(size, 1))]
 
@@ -180,18 +191,17 @@ def map_documents(
     own = own or {}
     items = [(s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources]
     batches = shards(items, shard_docs)
-    staging = Path(tempfile.mkdtemp(prefix="bn-news-map-"))
+    # a cluster's nodes must see the staging folder: then it lives beside the parts, not in this node's /tmp
+    staging = Path(tempfile.mkdtemp(prefix=".map-", dir=parts.parent if engine == "slurm" and parts else None))
     job = Job(str(staging), None if parts is None else str(parts), tuple(splits), keep_rows,
               None if cache is None else str(cache), build_key)  # fmt: skip
     try:
-        for rank, shard in enumerate(batches):
-            with open(staging / f"in-{rank:05d}.pkl", "wb") as f:
-                pickle.dump((list(shard), ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
-        if engine == "inline" or workers <= 1 or len(batches) < 2:
+        stage(batches, ctx, staging)
+        if engine == "inline" or (engine == "local" and (workers <= 1 or len(batches) < 2)):
             for rank in range(len(batches)):
                 yield _checked(run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None))
             return
-        yield from _datatrove(job, [len(b) for b in batches], [b[0][0].doc_id for b in batches], workers, on_doc)
+        yield from _datatrove(engine, job, [len(b) for b in batches], [b[0][0].doc_id for b in batches], workers, on_doc)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -206,17 +216,37 @@ def _checked(result: ShardResult) -> ShardResult:
     return result
 
 
-def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_doc: Callable[[int], None] | None) -> Iterator[ShardResult]:
+def _executor(engine: str, job: Job, tasks: int, workers: int):
+    """datatrove's executor for the engine; the pipeline (one `Shard` step) is the same for every engine."""
+    logs = str(Path(job.staging) / "logs")
+    if engine == "slurm":
+        from builder.slurm import executor
+
+        return executor([Shard(job)], tasks, workers, logs)
+    if engine == "ray":
+        import ray
+        from datatrove.executor import RayPipelineExecutor
+
+        if not ray.is_initialized():
+            # RAY_ADDRESS names a running cluster (`ray start --head` …); without it Ray starts one on this machine
+            atexit.register(ray.shutdown)
+            ray.init(address=os.environ.get("RAY_ADDRESS") or None, num_cpus=None if os.environ.get("RAY_ADDRESS") else workers,
+                     include_dashboard=False, log_to_driver=False, configure_logging=False)  # fmt: skip
+        return RayPipelineExecutor(pipeline=[Shard(job)], tasks=tasks, workers=workers, logging_dir=logs,
+                                   skip_completed=False, cpus_per_task=1, mem_per_cpu_gb=1)  # fmt: skip
     from datatrove.executor import LocalPipelineExecutor
 
-    staging = Path(job.staging)
-    executor = LocalPipelineExecutor(
-        pipeline=[Shard(job)], tasks=len(sizes), workers=min(workers, len(sizes)),
-        logging_dir=str(staging / "logs"), skip_completed=False, start_method=START_METHOD,
-    )  # fmt: skip
     import multiprocess
 
     multiprocess.set_start_method(START_METHOD, force=True)  # datatrove's Manager() takes the default method
+    return LocalPipelineExecutor(pipeline=[Shard(job)], tasks=tasks, workers=min(workers, tasks), logging_dir=logs,
+                                 skip_completed=False, start_method=START_METHOD)  # fmt: skip
+
+
+def _datatrove(engine: str, job: Job, sizes: list[int], firsts: list[str], workers: int,
+               on_doc: Callable[[int], None] | None) -> Iterator[ShardResult]:  # fmt: skip
+    staging = Path(job.staging)
+    executor = _executor(engine, job, len(sizes), workers)
     failed: list[BaseException] = []
 
     def run() -> None:
@@ -228,8 +258,18 @@ def _datatrove(job: Job, sizes: list[int], firsts: list[str], workers: int, on_d
     runner = threading.Thread(target=run, name="datatrove", daemon=True)
     runner.start()
     seen: set[int] = set()
-    while runner.is_alive():  # progress: a shard's documents count once its result is there
-        runner.join(0.25)
+
+    def running() -> bool:
+        if runner.is_alive():
+            return True
+        if engine != "slurm" or failed:
+            return False
+        from builder.slurm import job_alive  # sbatch returned at once: the job array runs on the cluster
+
+        return len(seen) < len(sizes) and job_alive(executor.job_id)
+
+    while running():  # progress: a shard's documents count once its result is there
+        runner.join(0.25 if engine != "slurm" else 5)
         if on_doc is not None:
             for rank in range(len(sizes)):
                 if rank not in seen and (staging / f"out-{rank:05d}.pkl").exists():
