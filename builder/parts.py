@@ -29,9 +29,9 @@ from builder.records import Problem
 from builder.scheme import Scheme
 
 BATCH_ROWS = 1_000  # rows per Parquet row group: far below the ~100 MB the dataset viewer expects
-SUB_DOCS = 32  # documents whose rows are held as Python objects before they are encoded to Arrow
-DOCBIN_DOCS = 250  # documents per spaCy DocBin file
-GROUP_BYTES = 4 << 20  # a row group is written once its rows hold this many Arrow bytes (or BATCH_ROWS rows)
+SUB_DOCS = 8  # documents whose rows are held as Python objects before they are encoded to Arrow
+DOCBIN_DOCS = 100  # documents per spaCy DocBin file
+GROUP_BYTES = 1 << 20  # a row group is written once its rows hold this many Arrow bytes (or BATCH_ROWS rows)
 
 # Every option pinned, so the bytes depend only on the rows and the pyarrow version (which is
 # recorded in the file's `created_by`). No option here writes a time or a random id.

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # spaCy is imported by nlp(), in the process that tokenises (
     from spacy.tokens import Doc
 
 SENTENCE_END = ("।", "॥", "?", "!")
+_ENDS = frozenset(SENTENCE_END)
 # ASCII ' and " too: sources mix them with curly ones (`বিএনপি'র`), and splitting only adds boundaries.
 QUOTE_INFIX = r"[‘’“”'\"]"
 # Line breaks as str.splitlines() knows them; each line is a paragraph.
@@ -71,40 +72,67 @@ def sentences(text: str) -> list[Sentence]:
 
 
 def sentences_many(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[list[Sentence]]:
-    """Sentences of each document, in input order, streamed through `nlp.pipe`."""
+    """Sentences of each document, in input order: paragraphs through spaCy's tokenizer, then the
+    sentencizer's rule (`split_sentences`) on the token arrays."""
 
-    def feed() -> Iterator[tuple[str, tuple[int, bool]]]:
+    def feed() -> Iterator[tuple[int, bool, str]]:
         for text in texts:
             paras = list(paragraphs(text))
             if not paras:
-                yield "", (0, True)  # placeholder so an empty document still yields its (empty) list
+                yield 0, True, ""  # placeholder so an empty document still yields its (empty) list
                 continue
             for i, (offset, para) in enumerate(paras):
-                yield para, (offset, i == len(paras) - 1)
+                yield offset, i == len(paras) - 1, para
 
     current: list[Sentence] = []
-    for doc, (offset, last) in nlp().pipe(feed(), as_tuples=True, batch_size=batch_size):
-        current.extend(_doc_sentences(doc, offset))
-        if last:
-            yield current
-            current = []
+    queue = feed()
+    tokenizer = nlp().tokenizer
+    while True:
+        batch = [item for _, item in zip(range(batch_size), queue)]
+        if not batch:
+            return
+        for (offset, last, _), doc in zip(batch, tokenizer.pipe(para for _, _, para in batch)):
+            current.extend(_doc_sentences(doc, offset))
+            if last:
+                yield current
+                current = []
+
+
+def split_sentences(tokens: Sequence[str], punct: Sequence[bool]) -> list[bool]:
+    """Sentence starts, as spaCy's `sentencizer` (punct_chars=SENTENCE_END) sets them: a sentence starts at
+    the first token that is neither punctuation nor a sentence end after a sentence end."""
+    starts = [False] * len(tokens)
+    if tokens:
+        starts[0] = True
+    seen_end = False
+    for i, (tok, is_punct) in enumerate(zip(tokens, punct)):
+        end = tok in _ENDS
+        if seen_end and not is_punct and not end:
+            starts[i] = True
+            seen_end = False
+        elif end:
+            seen_end = True
+    return starts
 
 
 def _doc_sentences(doc: Doc, offset: int) -> list[Sentence]:
-    from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
 
     # One array call instead of a Token object per token (the objects cost more than the tokenizer).
     text = doc.text
+    rows = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT]).tolist()
+    words = [text[idx:idx + length] for idx, length, _, _ in rows]
+    starts_at = split_sentences(words, [bool(p) for _, _, _, p in rows])
     out: list[Sentence] = []
     toks: list[str] = []
     starts: list[int] = []
-    for idx, length, space, sent_start in doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START]).tolist():
-        if sent_start == 1 and toks:
+    for word, (idx, _, space, _), sent_start in zip(words, rows, starts_at):
+        if sent_start and toks:
             out.append(_sentence(toks, starts))
             toks, starts = [], []
         if space:
             continue
-        toks.append(text[idx:idx + length])
+        toks.append(word)
         starts.append(idx + offset)
     if toks:
         out.append(_sentence(toks, starts))

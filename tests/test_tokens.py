@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from builder import tokens
 from builder.tokens import Sentence, bio_tags, bio_tags_document, sentences, sentences_many
+from conftest import REPO, SHARED
 
 ZWJ = "\u200d"
 NBSP = "\u00a0"
@@ -276,3 +278,40 @@ def test_bio_tags_token_spans_always_align(text: str, data: st.DataObject) -> No
         tags, bad = bio_tags(sent, [span])
         assert bad == []
         assert tags == ["O"] * i + ["B-PER"] + ["I-PER"] * (j - i) + ["O"] * (n - j - 1)
+
+
+def _with_spacys_sentencizer(text: str) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """The reference: each paragraph through the whole spaCy pipeline (tokenizer + sentencizer)."""
+    out = []
+    for offset, para in tokens.paragraphs(text):
+        toks, starts = [], []
+        for tok in tokens.nlp()(para):
+            if tok.is_sent_start and toks:
+                out.append((tuple(toks), tuple(starts)))
+                toks, starts = [], []
+            if not tok.is_space:
+                toks.append(tok.text)
+                starts.append(tok.idx + offset)
+        if toks:
+            out.append((tuple(toks), tuple(starts)))
+    return out
+
+
+def _real_texts() -> list[str]:
+    texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "text").glob("*.txt"))]
+    news = SHARED / "realdata" / "AndyTheFactory-newspaper4k"
+    texts += [p.read_text(encoding="utf-8") for p in sorted(news.glob("txt__*_article.txt"))] if news.is_dir() else []
+    return texts
+
+
+@pytest.mark.parametrize("k", range(len(_real_texts())))
+def test_sentence_splitting_is_spacys_sentencizer_on_real_text(k: int) -> None:
+    text = _real_texts()[k]
+    assert [(s.tokens, s.token_starts) for s in tokens.sentences(text)] == _with_spacys_sentencizer(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["পুতিন", "বলেন", "।", "॥", "?", "!", "!!", "“", "”", "'", ",", " ", "  ", "\n", "AFP", "৩০", ":", "-", "…"]), max_size=40))
+def test_sentence_splitting_is_spacys_sentencizer_on_any_mix(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert [(s.tokens, s.token_starts) for s in tokens.sentences(text)] == _with_spacys_sentencizer(text)
