@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,15 +157,22 @@ class Shard:
         os.replace(tmp, folder / f"out-{rank:05d}.pkl")
 
 
-def stage(batches: Sequence[Sequence], ctx: Context, staging: Path) -> None:
-    """Each shard's inputs, `in-<rank>.pkl`: what a worker on any node loads (builder.engine.run_shard)."""
-    for rank, shard in enumerate(batches):
-        with open(staging / f"in-{rank:05d}.pkl", "wb") as f:
-            pickle.dump((list(shard), ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
+def stage(items: Iterable[tuple], shard_docs: int, ctx: Context, staging: Path) -> None:
+    """Each shard's inputs, `in-<rank>.pkl` (`shard_docs` consecutive items): what a worker on any node loads
+    (run_shard). `items` is consumed as it goes, so no more than one shard's inputs are held here."""
+    rank, batch = 0, []
+    for item in items:
+        batch.append(item)
+        if len(batch) == shard_docs:
+            _dump(staging / f"in-{rank:05d}.pkl", batch, ctx)
+            rank, batch = rank + 1, []
+    if batch:
+        _dump(staging / f"in-{rank:05d}.pkl", batch, ctx)
 
 
-def shards(items: Sequence, size: int) -> list[Sequence]:
-    return [items[k:k + size] for k in range(0, len(items), max(size, 1))]
+def _dump(path: Path, batch: list, ctx: Context) -> None:
+    with open(path, "wb") as f:
+        pickle.dump((batch, ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def map_documents(
@@ -175,7 +182,7 @@ def map_documents(
     *,
     workers: int,
     engine: str = "local",
-    own: dict[str, Path] | None = None,
+    own: Mapping[str, Path] | None = None,
     parts: Path | None = None,
     splits: tuple[str, ...] = (),
     shard_docs: int = SHARD_DOCS,
@@ -188,20 +195,21 @@ def map_documents(
     the map; `parts`: where the shards write their part folders; `on_doc(n)`: n more documents are done."""
     if engine not in ENGINES:
         raise BuildError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
-    own = own or {}
-    items = [(s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources]
-    batches = shards(items, shard_docs)
+    own = own if own is not None else {}
+    sizes = [min(shard_docs, len(sources) - k) for k in range(0, len(sources), max(shard_docs, 1))]
+    firsts = [sources[k].doc_id for k in range(0, len(sources), max(shard_docs, 1))]
     # a cluster's nodes must see the staging folder: then it lives beside the parts, not in this node's /tmp
     staging = Path(tempfile.mkdtemp(prefix=".map-", dir=parts.parent if engine == "slurm" and parts else None))
     job = Job(str(staging), None if parts is None else str(parts), tuple(splits), keep_rows,
               None if cache is None else str(cache), build_key)  # fmt: skip
     try:
-        stage(batches, ctx, staging)
-        if engine == "inline" or (engine == "local" and (workers <= 1 or len(batches) < 2)):
-            for rank in range(len(batches)):
+        stage(((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), shard_docs, ctx, staging)
+        del sources, by_doc, own  # staged: from here on only the shards' results pass through this process
+        if engine == "inline" or (engine == "local" and (workers <= 1 or len(sizes) < 2)):
+            for rank in range(len(sizes)):
                 yield _checked(run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None))
             return
-        yield from _datatrove(engine, job, [len(b) for b in batches], [b[0][0].doc_id for b in batches], workers, on_doc)
+        yield from _datatrove(engine, job, sizes, firsts, workers, on_doc)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -124,6 +124,11 @@ def outermost(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def spacy_doc(text: str, sentences: list[tokens.Sentence]):
     """A spaCy Doc whose text is exactly `text`, tokenised as builder.tokens does."""
+    return _spacy_doc(text, sentences)[0]
+
+
+def _spacy_doc(text: str, sentences: list[tokens.Sentence]):
+    """The Doc, the character offset where each of its tokens starts, and the tokens' texts."""
     from spacy.tokens import Doc
 
     words: list[str] = []
@@ -156,7 +161,11 @@ def spacy_doc(text: str, sentences: list[tokens.Sentence]):
     # (doc.text) walks every token object and cost more than building the Doc.
     if "".join(w + (" " if sp else "") for w, sp in zip(words, spaces)) != text:
         raise ValueError("spaCy Doc text would differ from the document text")
-    return Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts)
+    offsets, at = [], 0
+    for w, sp in zip(words, spaces):
+        offsets.append(at)
+        at += len(w) + sp
+    return Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts), offsets, words
 
 
 def sentences_of(ner_rows: list[dict[str, Any]]) -> dict[str, list[tokens.Sentence]]:
@@ -217,12 +226,18 @@ def _fast_docbin() -> type:
 
 def add_to_docbin(bin_, row: dict[str, Any], split: str, sentences: list[tokens.Sentence]) -> None:
     """One `documents` row as a Doc; `sentences`: the tokenisation of its `ner` rows (nothing is tokenised twice)."""
-    doc = spacy_doc(row["text"], sentences)
+    from spacy.tokens import Span
+
+    doc, offsets, words = _spacy_doc(row["text"], sentences)
+    # Doc.char_span(..., alignment_mode="strict") from the offsets the Doc was built with: an entity is kept
+    # when it starts at a token's start and ends at a token's end (tokens are never empty)
+    first = {at: i for i, at in enumerate(offsets)}
+    last = {at + len(word): i for i, (at, word) in enumerate(zip(offsets, words))}
     ents = []
     for e in outermost(row["entities"]):
-        span = doc.char_span(e["start"], e["end"], label=e["label"], alignment_mode="strict")
-        if span is not None:
-            ents.append(span)
+        i, j = first.get(e["start"]), last.get(e["end"])
+        if i is not None and j is not None and j >= i:
+            ents.append(Span(doc, i, j + 1, label=e["label"]))
     doc.ents = ents
     doc.user_data["doc_id"] = row["doc_id"]
     doc.user_data["split"] = split

@@ -87,11 +87,11 @@ def check(
     # step, in a worker; any other export file is read here and its tasks routed by doc_id.
     known = {s.doc_id for s in sources}
     export_dir = cfg.path(cfg.export_dir)
-    own: dict[str, Path] = {}
+    own = _OwnExports(export_dir)
     by_doc: dict[str, list[Task]] = {}
     for path in export_files(export_dir):
         if path.parent == export_dir and path.stem in known:
-            own[path.stem] = path
+            own.ids.add(path.stem)
             continue
         file_tasks, found = read_export(path, cfg.rel(path), cfg.root)
         out.problems += found
@@ -109,6 +109,7 @@ def check(
                             parts=parts, splits=SPLITS, shard_docs=cfg.shard_docs, keep_rows=keep_rows,
                             on_doc=progress.advance if progress is not None else None, cache=cache,
                             build_key=_build_key(cfg) if cache is not None else "")  # fmt: skip
+    del sources  # the map stages them shard by shard and lets them go: the main process keeps no corpus
     for rank, shard in enumerate(results):  # the map's results, in doc_id order; merging them is the reduce
         for result in shard.docs:
             out.problems += result.problems
@@ -128,6 +129,17 @@ def check(
         if parts is not None:
             out.parts.append(parts / f"{rank:05d}")
     return out
+
+
+@dataclass(slots=True)
+class _OwnExports:
+    """doc_id → its own export file, `<export_dir>/<doc_id>.json`, for the doc_ids that have one (ids, not paths)."""
+
+    folder: Path
+    ids: set[str] = field(default_factory=set)
+
+    def get(self, doc_id: str) -> Path | None:
+        return self.folder / f"{doc_id}.json" if doc_id in self.ids else None
 
 
 def _build_key(cfg: BuildConfig) -> str:

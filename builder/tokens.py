@@ -91,8 +91,8 @@ def sentences_many(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[l
         batch = [item for _, item in zip(range(batch_size), queue)]
         if not batch:
             return
-        for (offset, last, _), doc in zip(batch, tokenizer.pipe(para for _, _, para in batch)):
-            current.extend(_doc_sentences(doc, offset))
+        for (offset, last, para), doc in zip(batch, tokenizer.pipe(para for _, _, para in batch)):
+            current.extend(_doc_sentences(doc, para, offset))
             if last:
                 yield current
                 current = []
@@ -115,11 +115,11 @@ def split_sentences(tokens: Sequence[str], punct: Sequence[bool]) -> list[bool]:
     return starts
 
 
-def _doc_sentences(doc: Doc, offset: int) -> list[Sentence]:
+def _doc_sentences(doc: Doc, text: str, offset: int) -> list[Sentence]:
+    """`text`: the paragraph `doc` was made from (doc.text would rebuild it from a Token object per token)."""
     from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
 
     # One array call instead of a Token object per token (the objects cost more than the tokenizer).
-    text = doc.text
     rows = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT]).tolist()
     words = [text[idx:idx + length] for idx, length, _, _ in rows]
     starts_at = split_sentences(words, [bool(p) for _, _, _, p in rows])

@@ -31,7 +31,7 @@ def staged(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     items = [(s, [], export / f"{s.doc_id}.json") for s in sources]
     staging = tmp_path / "staging"
     staging.mkdir()
-    engine.stage(engine.shards(items, 1), ctx, staging)
+    engine.stage(items, 1, ctx, staging)
     job = Job(str(staging), str(tmp_path / "parts"), ("train", "validation", "test"))
     return job, len(items)
 
