@@ -205,6 +205,7 @@ def map_documents(
     try:
         stage(((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), shard_docs, ctx, staging)
         del sources, by_doc, own  # staged: from here on only the shards' results pass through this process
+        _release_memory()
         if engine == "inline" or (engine == "local" and (workers <= 1 or len(sizes) < 2)):
             for rank in range(len(sizes)):
                 yield _checked(run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None))
@@ -212,6 +213,19 @@ def map_documents(
         yield from _datatrove(engine, job, sizes, firsts, workers, on_doc)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _release_memory() -> None:
+    """Hand the staged inputs' memory back to the system before the workers start (glibc keeps freed heap)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def _checked(result: ShardResult) -> ShardResult:

@@ -151,7 +151,7 @@ def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inpu
         outlets=dict(sorted(stats.outlets.items())),
     )
     shutil.rmtree(root / PARTS_DIR, ignore_errors=True)  # before the file list: the parts are not part of the release
-    manifest = _with_files(root, manifest)  # the card needs the Parquet sizes
+    manifest = _with_files(root, manifest, digests=False)  # the card needs the Parquet sizes, not hashes
     readme = card_module.render_readme(manifest, scheme, inputs)
     (root / README).write_text(readme, encoding="utf-8", newline="\n")
     return _with_files(root, manifest)
@@ -208,11 +208,11 @@ def _check_names(configs: Mapping[str, Mapping[str, Iterable[dict]]]) -> None:
             raise ValueError(f"config {config!r}: unknown split(s) {bad}; expected some of {SPLITS}")
 
 
-def _with_files(root: Path, manifest: Manifest) -> Manifest:
+def _with_files(root: Path, manifest: Manifest, digests: bool = True) -> Manifest:
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     return replace(
         manifest,
         files=tuple(files),
-        sha256={f: sha256_file(root / f) for f in files},
+        sha256={f: sha256_file(root / f) for f in files} if digests else {},
         file_bytes={f: (root / f).stat().st_size for f in files},
     )
