@@ -28,11 +28,17 @@ def test_workers_and_engines_give_a_byte_identical_dataset(cli, corpus: Path, tm
 
 
 def test_problems_from_workers_are_the_same_in_a_stable_order(cli, corpus: Path) -> None:
-    text = corpus / "text" / "000_ba2a176cc4aaac8d.txt"
-    text.write_text(text.read_text(encoding="utf-8").replace("ফোনালাপ", "ফোনালাপে", 1), encoding="utf-8")
+    from replicate import set_settings
+
+    set_settings(corpus, {"shard_docs": 1})  # each document in its own shard: the problems come from two workers
+    for doc in ("000_ba2a176cc4aaac8d", "003_def7398b55f8b37b"):
+        text = corpus / "text" / f"{doc}.txt"
+        body = text.read_text(encoding="utf-8")
+        text.write_text(body[:200] + "।" + body[200:], encoding="utf-8")
     outputs = [cli.invoke(app, ["check", "--root", str(corpus), "--quiet", "--workers", w]) for w in ("1", "2")]
     assert all(r.exit_code == 1 for r in outputs)
-    assert outputs[0].stderr == outputs[1].stderr and "text-drift  text/000_ba2a176cc4aaac8d.txt" in outputs[0].stderr
+    assert outputs[0].stderr == outputs[1].stderr
+    assert "text-drift  text/000_ba2a176cc4aaac8d.txt" in outputs[0].stderr and "text-drift  text/003_def7398b55f8b37b.txt" in outputs[0].stderr
 
 
 def test_a_crash_in_a_worker_names_the_document(corpus: Path) -> None:
@@ -41,9 +47,25 @@ def test_a_crash_in_a_worker_names_the_document(corpus: Path) -> None:
     cfg = load_config(corpus)
     sources, _ = read_sources(cfg.path(cfg.raw_dir))
     broken = engine.Context(None, None, None, "", (), "", {})  # type: ignore[arg-type] - a bug stand-in
-    with pytest.raises(engine.DocCrash, match=f"processing document {sources[0].doc_id} failed"):
-        list(engine.map_documents(sources, {}, broken, workers=2))
+    # one document per shard, two spawned workers: the crash happens in another process and comes back named
+    with pytest.raises(engine.DocCrash, match=f"processing document {sources[0].doc_id} failed") as e:
+        list(engine.map_documents(sources, {}, broken, workers=2, shard_docs=1))
+    assert "Traceback" in str(e.value) and "this is a bug" in e.value.hint
     assert pipeline  # the pipeline module imports the engine it uses
+
+
+def test_a_crash_leaves_no_dataset_folder_and_no_temporary_one(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from builder import release
+
+    def crash(source, *args):
+        raise RuntimeError(f"a bug on {source.doc_id}")
+
+    monkeypatch.setattr(engine, "process", crash)  # inline: the map runs in this process
+    out = tmp_path / "out" / "dataset"
+    out.parent.mkdir()
+    with pytest.raises(engine.DocCrash, match="processing document 000_ba2a176cc4aaac8d failed"):
+        release.build(load_config(corpus), out, engine="inline", cache=False)
+    assert list(out.parent.iterdir()) == []
 
 
 def test_unknown_engine_is_refused(corpus: Path) -> None:
@@ -151,3 +173,15 @@ def test_a_change_of_the_builder_or_its_settings_misses_the_cache(corpus: Path) 
     (corpus / "annotations" / "registry.csv").write_text(
         (corpus / "annotations" / "registry.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert cache.build_key(cfg, "1") != key
+
+
+def test_progress_counts_every_document_from_the_workers(seven: Path) -> None:
+    from contextlib import ExitStack
+
+    from builder import pipeline
+    from builder.progress import Progress
+
+    with ExitStack() as stack:
+        shown = Progress("check", True, stack)
+        out = pipeline.check(load_config(seven), shown, workers=2)
+    assert out.shards == 4 and shown.total == shown.done == 7
