@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from builder import browser, exports, plots, schema
+from builder import browser, croissant, exports, plots, schema
 from builder.parts import Stats
 from builder.scheme import Scheme
 from builder.write import place_parts
@@ -44,6 +44,6 @@ def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Sch
     _concat([p / "attributions" / f"{split}.jsonl" for split in splits for p in parts
              if (p / "attributions" / f"{split}.jsonl").is_file()], root / EXPORTS / "attributions.jsonl")  # fmt: skip
     configs = [c for c in schema.CONFIGS if any(stats.rows.get(c, {}).values())]
-    exports.write_croissant(root, configs, scheme, license=license)
+    croissant.write_croissant(root, configs, scheme, license=license)
     browser.write_browser(root, _lines([p / "browser.jsonl" for p in parts if (p / "browser.jsonl").is_file()]), scheme)
     plots.write_plots(root, stats, scheme, splits)

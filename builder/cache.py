@@ -37,7 +37,7 @@ def code_digest() -> str:
     root = Path(builder.__file__).parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".json"):
+        if path.is_file() and path.suffix in (".py", ".json", ".html"):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -173,7 +173,7 @@ def test_a_page_stays_under_its_byte_limit(monkeypatch: pytest.MonkeyPatch, tmp_
 
     cfg = load_config(REPO)
     scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
-    monkeypatch.setattr(browser, "PAGE_BYTES", browser._OVERHEAD + 250_000)
+    monkeypatch.setattr(browser, "PAGE_BYTES", browser._overhead() + 250_000)
     docs = [{"doc_id": f"d{k}", "outlet": "BSS", "text": "ক" * 30_000} for k in range(8)]  # ~90 kB each in UTF-8
     written = browser.write_browser(tmp_path, (browser.record_line(d) for d in docs), scheme)
     assert len(written) == 1 + 4  # two documents per page fit, a third would not

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_inputs, tree_digest
 
-from builder import exports, pipeline, release
+from builder import croissant, exports, pipeline, release
 from builder.config import load_config
 
 
@@ -117,7 +117,7 @@ def test_croissant_validates_offline(built) -> None:
     meta = json.loads((out / "croissant.json").read_text(encoding="utf-8"))
     assert meta["datePublished"] and meta["citeAs"]
     license = load_config(out.parents[1]).license  # the card's license
-    assert meta["license"] == exports._LICENSES.get(license, license)
+    assert meta["license"] == croissant._LICENSES.get(license, license)
     dataset = mlc.Dataset(jsonld=str(out / "croissant.json"))  # raises on validation errors
     issues = dataset.metadata.ctx.issues
     assert not issues.errors and not issues.warnings, issues.report()
