@@ -66,15 +66,17 @@ def shard_key(build: str, items: list, own_files: list[list[tuple[str, str]]]) -
     return digest.hexdigest()
 
 
-def load(cache: Path, key: str, part: Path) -> Any | None:
-    """The cached result of shard `key` with its part files copied to `part`; None on a miss."""
+def load(cache: Path, key: str, part: Path | None) -> Any | None:
+    """The cached result of shard `key` with its part files copied to `part` (None: `check`, the result
+    only); None on a miss."""
     entry = cache / key
     try:
         with open(entry / RESULT, "rb") as f:
             result = pickle.load(f)
-        if part.exists():
-            shutil.rmtree(part)
-        shutil.copytree(entry / PART, part)
+        if part is not None:
+            if part.exists():
+                shutil.rmtree(part)
+            shutil.copytree(entry / PART, part)
     except (OSError, pickle.UnpicklingError, EOFError):
         return None  # absent, or half removed: the shard runs again
     return result

@@ -59,8 +59,11 @@ WORKERS = typer.Option(None, "--workers", "-w", min=1, help="Processes for the p
 ENGINE = typer.Option("local", "--engine", help="local: datatrove's LocalPipelineExecutor on this machine; ray: datatrove's RayPipelineExecutor (RAY_ADDRESS, or a Ray started here); inline: this process only.")
 
 
+NO_CACHE = typer.Option(False, "--no-cache", help="Run every shard again instead of reusing unchanged ones from build/cache/.")
+
+
 @app.command()
-def check(root: Path = ROOT, quiet: bool = QUIET, workers: int = WORKERS, engine: str = ENGINE) -> None:
+def check(root: Path = ROOT, quiet: bool = QUIET, workers: int = WORKERS, engine: str = ENGINE, no_cache: bool = NO_CACHE) -> None:
     """Validate raw/, text/ and annotations/ and print every problem. Writes nothing.
 
     Example: builder check
@@ -71,7 +74,8 @@ def check(root: Path = ROOT, quiet: bool = QUIET, workers: int = WORKERS, engine
     try:
         cfg = _config(root)
         with progress.documents("check", quiet=quiet) as shown:
-            outcome = pipeline.check(cfg, shown, workers=workers, engine=engine)
+            # unchanged shards of the last build are not checked again: a cached shard had no problem
+            outcome = pipeline.check(cfg, shown, workers=workers, engine=engine, cache=None if no_cache else cfg.path(cfg.cache_dir))
         pipeline.require_clean(outcome)
     except BuildError as e:
         _fail(e)
@@ -121,7 +125,7 @@ def build(
     quiet: bool = QUIET,
     workers: int = WORKERS,
     engine: str = ENGINE,
-    no_cache: bool = typer.Option(False, "--no-cache", help="Run every shard again instead of reusing unchanged ones from build/cache/."),
+    no_cache: bool = NO_CACHE,
 ) -> None:
     """Check everything, then write the Hugging Face dataset folder atomically.
 

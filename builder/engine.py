@@ -91,9 +91,10 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
     with open(folder / f"in-{rank:05d}.pkl", "rb") as f:
         items, ctx = pickle.load(f)
     part = None if job.parts is None else Path(job.parts) / f"{rank:05d}"
-    own = [_own_files(s, e, ctx) if part is not None and ctx.root is not None else [] for s, _, e in items]
+    hashed = ctx.root is not None and (part is not None or job.cache is not None)
+    own = [_own_files(s, e, ctx) if hashed else [] for s, _, e in items]
     key = None
-    if job.cache is not None and part is not None and not job.keep_rows:
+    if job.cache is not None and not job.keep_rows:  # `check` reads the cache too (a hit had no problems)
         from builder import cache
 
         key = cache.shard_key(job.build_key, items, own)
@@ -127,7 +128,7 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
         result = ShardResult(docs, writer.close(), key=key)
     except OSError as e:
         return ShardResult(docs, None, io_error=e)
-    if key is not None and not result.summary.problems and not any(d.problems for d in docs):
+    if key is not None and part is not None and not result.summary.problems and not any(d.problems for d in docs):
         from builder import cache
 
         cache.store(Path(job.cache), key, part, result)  # only what a successful build could reuse

@@ -185,3 +185,16 @@ def test_progress_counts_every_document_from_the_workers(seven: Path) -> None:
         shown = Progress("check", True, stack)
         out = pipeline.check(load_config(seven), shown, workers=2)
     assert out.shards == 4 and shown.total == shown.done == 7
+
+
+def test_check_reuses_the_last_builds_shards_and_still_sees_a_change(cli, seven: Path, tmp_path: Path) -> None:
+    corpus = shutil.copytree(seven, tmp_path / "corpus", ignore=shutil.ignore_patterns("build"))
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(tmp_path / "out"), "--quiet"]).exit_code == 0
+    fresh = cli.invoke(app, ["check", "--root", str(corpus), "--quiet", "--no-cache"])
+    cached = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
+    assert fresh.exit_code == cached.exit_code == 0 and fresh.stdout == cached.stdout
+    text = sorted((corpus / "text").glob("*.txt"))[0]
+    body = text.read_text(encoding="utf-8")
+    text.write_text(body[:200] + "।" + body[200:], encoding="utf-8")
+    after = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
+    assert after.exit_code == 1 and f"text-drift  text/{text.name}" in after.stderr
