@@ -27,6 +27,11 @@ def _concat(sources: Sequence[Path], target: Path) -> None:
                 shutil.copyfileobj(f, out, 1 << 20)
 
 
+def _of_parts(parts: Sequence[Path], rel: str) -> list[Path]:
+    """`<part>/<rel>` of every part that wrote one, in rank order."""
+    return [p / rel for p in parts if (p / rel).is_file()]
+
+
 def _lines(paths: Sequence[Path]) -> Iterator[str]:
     for path in paths:
         with path.open(encoding="utf-8") as f:
@@ -37,13 +42,12 @@ def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Sch
                     license: str) -> None:  # fmt: skip
     """exports/ (CoNLL, DocBin, attributions.jsonl), croissant.json, browser/ and images/ into root."""
     for split in splits:
-        found = [p / "conll" / f"{split}.conll" for p in parts if (p / "conll" / f"{split}.conll").is_file()]
+        found = _of_parts(parts, f"conll/{split}.conll")
         if found:
             _concat(found, root / EXPORTS / "conll" / f"{split}.conll")
     place_parts(root, parts, "spacy", f"{EXPORTS}/spacy", ".spacy")
-    _concat([p / "attributions" / f"{split}.jsonl" for split in splits for p in parts
-             if (p / "attributions" / f"{split}.jsonl").is_file()], root / EXPORTS / "attributions.jsonl")  # fmt: skip
+    _concat([path for split in splits for path in _of_parts(parts, f"attributions/{split}.jsonl")], root / EXPORTS / "attributions.jsonl")
     configs = [c for c in schema.CONFIGS if any(stats.rows.get(c, {}).values())]
     croissant.write_croissant(root, configs, scheme, license=license)
-    browser.write_browser(root, _lines([p / "browser.jsonl" for p in parts if (p / "browser.jsonl").is_file()]), scheme)
+    browser.write_browser(root, _lines(_of_parts(parts, "browser.jsonl")), scheme)
     plots.write_plots(root, stats, scheme, splits)

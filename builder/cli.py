@@ -56,7 +56,7 @@ QUIET = typer.Option(False, "--quiet", "-q", help="No progress output (problems 
 
 
 WORKERS = typer.Option(None, "--workers", "-w", min=1, help="Processes for the per-document work [default: all cores].")
-ENGINE = typer.Option("local", "--engine", help="local: datatrove's LocalPipelineExecutor on this machine; ray: datatrove's RayPipelineExecutor (RAY_ADDRESS, or a Ray started here); inline: this process only.")
+ENGINE = typer.Option("local", "--engine", help="local: datatrove's LocalPipelineExecutor on this machine; ray: datatrove's RayPipelineExecutor (RAY_ADDRESS, or a Ray started here); slurm: a job array (BN_NEWS_SLURM_*); inline: this process only.")
 
 
 NO_CACHE = typer.Option(False, "--no-cache", help="Run every shard again instead of reusing unchanged ones from build/cache/.")

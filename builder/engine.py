@@ -55,7 +55,6 @@ class Job:
 
     staging: str  # in-<rank>.pkl → out-<rank>.pkl
     parts: str | None  # folder of the part folders <rank>/ (None: encode and count, write nothing)
-    splits: tuple[str, ...]
     keep_rows: bool = False  # send the rows back too (tests and in-process callers; memory grows with the corpus)
     cache: str | None = None  # builder.cache folder (a build only)
     build_key: str = ""  # builder.cache.build_key of this run
@@ -104,7 +103,7 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
                 on_doc()
             hit.cached = True
             return hit
-    writer = PartWriter(part, ctx.scheme, job.splits)
+    writer = PartWriter(part, ctx.scheme)
     docs: list[DocResult] = []
     try:
         for (source, tasks, export), files in zip(items, own):
@@ -158,22 +157,26 @@ class Shard:
         os.replace(tmp, folder / f"out-{rank:05d}.pkl")
 
 
-def stage(items: Iterable[tuple], shard_docs: int, ctx: Context, staging: Path) -> None:
+def stage(items: Iterable[tuple], shard_docs: int, ctx: Context, staging: Path) -> list[tuple[int, str]]:
     """Each shard's inputs, `in-<rank>.pkl` (`shard_docs` consecutive items): what a worker on any node loads
-    (run_shard). `items` is consumed as it goes, so no more than one shard's inputs are held here."""
-    rank, batch = 0, []
+    (run_shard). `items` is consumed as it goes, so no more than one shard's inputs are held here.
+    Returns each shard's size and first doc_id."""
+    staged: list[tuple[int, str]] = []
+    batch: list[tuple] = []
     for item in items:
         batch.append(item)
         if len(batch) == shard_docs:
-            _dump(staging / f"in-{rank:05d}.pkl", batch, ctx)
-            rank, batch = rank + 1, []
+            staged.append(_dump(staging / f"in-{len(staged):05d}.pkl", batch, ctx))
+            batch = []
     if batch:
-        _dump(staging / f"in-{rank:05d}.pkl", batch, ctx)
+        staged.append(_dump(staging / f"in-{len(staged):05d}.pkl", batch, ctx))
+    return staged
 
 
-def _dump(path: Path, batch: list, ctx: Context) -> None:
+def _dump(path: Path, batch: list, ctx: Context) -> tuple[int, str]:
     with open(path, "wb") as f:
         pickle.dump((batch, ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(batch), batch[0][0].doc_id
 
 
 def map_documents(
@@ -185,7 +188,6 @@ def map_documents(
     engine: str = "local",
     own: Mapping[str, Path] | None = None,
     parts: Path | None = None,
-    splits: tuple[str, ...] = (),
     shard_docs: int = SHARD_DOCS,
     keep_rows: bool = False,
     cache: Path | None = None,
@@ -197,14 +199,12 @@ def map_documents(
     if engine not in ENGINES:
         raise BuildError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
     own = own if own is not None else {}
-    sizes = [min(shard_docs, len(sources) - k) for k in range(0, len(sources), max(shard_docs, 1))]
-    firsts = [sources[k].doc_id for k in range(0, len(sources), max(shard_docs, 1))]
     # a cluster's nodes must see the staging folder: then it lives beside the parts, not in this node's /tmp
     staging = Path(tempfile.mkdtemp(prefix=".map-", dir=parts.parent if engine == "slurm" and parts else None))
-    job = Job(str(staging), None if parts is None else str(parts), tuple(splits), keep_rows,
-              None if cache is None else str(cache), build_key)  # fmt: skip
+    job = Job(str(staging), None if parts is None else str(parts), keep_rows, None if cache is None else str(cache), build_key)
     try:
-        stage(((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), shard_docs, ctx, staging)
+        staged = stage(((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), shard_docs, ctx, staging)
+        sizes, firsts = [n for n, _ in staged], [first for _, first in staged]
         del sources, by_doc, own  # staged: from here on only the shards' results pass through this process
         _release_memory()
         if engine == "inline" or (engine == "local" and (workers <= 1 or len(sizes) < 2)):

@@ -18,6 +18,7 @@ from builder.config import BuildConfig
 
 MANIFEST = "inputs.sha256"  # `sha256sum -c` format: "<hex>  <repository-relative path>"
 PART_FILE = "inputs.tsv"
+LISTED = 100  # inputs the card lists one by one
 
 
 def key(rel: str) -> tuple[str, ...]:
@@ -84,5 +85,3 @@ def write_manifest(cfg: BuildConfig, parts: Sequence[Path], folder: Path) -> tup
                 listed[rel] = sha
     return count, digest.hexdigest(), listed
 
-
-LISTED = 100  # inputs the card lists one by one

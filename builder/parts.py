@@ -190,7 +190,7 @@ def explain_rows(where: str, config: str, scheme: Scheme, rows: list[dict[str, A
 class PartWriter:
     """Streams one shard's documents into `folder` (None: encode and count only)."""
 
-    def __init__(self, folder: Path | None, scheme: Scheme, splits: tuple[str, ...], *, exports: bool = True) -> None:
+    def __init__(self, folder: Path | None, scheme: Scheme, splits: tuple[str, ...] = schema.SPLITS, *, exports: bool = True) -> None:
         self.folder, self.scheme, self.splits = folder, scheme, splits
         self.exports = exports and folder is not None
         self.stats = Stats()

@@ -30,7 +30,6 @@ from builder.split import split_order
 from builder.textfiles import read_text
 
 CONFIGS = schema.CONFIGS
-SPLITS = schema.SPLITS
 
 
 @dataclass(slots=True)
@@ -106,7 +105,7 @@ def check(
     if keep_rows:
         out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
     results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine, own=own,
-                            parts=parts, splits=SPLITS, shard_docs=cfg.shard_docs, keep_rows=keep_rows,
+                            parts=parts, shard_docs=cfg.shard_docs, keep_rows=keep_rows,
                             on_doc=progress.advance if progress is not None else None, cache=cache,
                             build_key=_build_key(cfg) if cache is not None else "")  # fmt: skip
     del sources  # the map stages them shard by shard and lets them go: the main process keeps no corpus

@@ -33,7 +33,6 @@ SPLITS = schema.SPLITS
 README = "README.md"
 DATA_DIR = "data"
 PARTS_DIR = ".parts"  # inside the temporary folder: the map's part folders, gone before the swap
-PARQUET_OPTIONS = parts_module.PARQUET_OPTIONS
 
 
 class InvalidRow(BuildError):
@@ -80,7 +79,6 @@ def into_folder(out_dir: Path, show: str, fill: Callable[[Path], Manifest]) -> M
             try:
                 os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the published folder should be readable
                 manifest = fill(tmp)
-                shutil.rmtree(tmp / PARTS_DIR, ignore_errors=True)
                 outfolder.write_marker(tmp)
                 notes += outfolder.swap_in(tmp, target)
             except BaseException:
@@ -128,14 +126,8 @@ def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inpu
                   for config in schema.CONFIGS}  # fmt: skip
     if not stats.rows.get("documents"):
         raise EmptyDataset("no documents to write", "the documents config is the default config and needs rows")
-    labels = {}
-    for config in schema.CONFIGS:
-        full = parts_module.empty_labels(config, scheme, SPLITS)
-        for path, by_split in stats.labels.get(config, {}).items():
-            for split, counts in by_split.items():
-                for label, n in counts.items():
-                    full[path][split][label] += n
-        labels[config] = full
+    full = Stats(labels={config: parts_module.empty_labels(config, scheme, SPLITS) for config in schema.CONFIGS})
+    full.merge(stats)  # every label of every config and split, zero where nothing was counted
     rows = {c: {s: stats.rows[c][s] for s in SPLITS if stats.rows.get(c, {}).get(s)} for c in schema.CONFIGS}
     manifest = Manifest(
         schema_version=schema.SCHEMA_VERSION,
@@ -147,7 +139,7 @@ def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inpu
         num_bytes={c: {s: stats.num_bytes[c][s] for s in rows[c]} for c in schema.CONFIGS},
         data_files={c: {s: data_files[c][s] for s in rows[c]} for c in schema.CONFIGS},
         empty_splits={c: tuple(s for s in SPLITS if s not in rows[c]) for c in schema.CONFIGS},
-        labels=labels,
+        labels=full.labels,
         outlets=dict(sorted(stats.outlets.items())),
     )
     shutil.rmtree(root / PARTS_DIR, ignore_errors=True)  # before the file list: the parts are not part of the release

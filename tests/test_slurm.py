@@ -32,7 +32,7 @@ def staged(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     staging = tmp_path / "staging"
     staging.mkdir()
     engine.stage(items, 1, ctx, staging)
-    job = Job(str(staging), str(tmp_path / "parts"), ("train", "validation", "test"))
+    job = Job(str(staging), str(tmp_path / "parts"))
     return job, len(items)
 
 
