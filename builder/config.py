@@ -24,7 +24,7 @@ class BuildConfig:
     split_ratios: dict[str, int] = field(default_factory=lambda: {"train": 80, "validation": 10, "test": 10})
     license: str = "cc-by-nc-4.0"
     # Label Studio users (e-mail or numeric id as exported) whose annotation is taken as gold when
-    # no annotation is flagged ground truth: see builder.adjudicate.
+    # no annotation is flagged ground truth: see builder.annotate.adjudicate.
     reviewers: list[str] = field(default_factory=list)
     ls_project: str = "bn-news"  # title of the Label Studio project the `builder ls` verbs work on
     # Secret of the annotator pseudonyms: part of the source repository (which holds the raw exports with
@@ -33,7 +33,7 @@ class BuildConfig:
     # Documents per map shard: each shard writes one part of every file (data/<config>/<split>-NNNNN-of-MMMMM.parquet),
     # so this, not the number of workers, decides the file layout.
     shard_docs: int = 1_000
-    cache_dir: str = "build/cache"  # the shards of the last build (builder.cache), reused by the next one
+    cache_dir: str = "build/cache"  # the shards of the last build (builder.run.cache), reused by the next one
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -45,7 +45,7 @@ class Scheme:
     controls: dict[str, str]  # control name -> tag (labels, choices, taxonomy, textarea)
     registry: dict[str, RegistryEntry]
     aliases: dict[str, str]  # normalized surface -> registry id
-    annotator_key: bytes = b""  # secret of the annotator pseudonyms (builder.derive.pseudonym); set by the pipeline
+    annotator_key: bytes = b""  # secret of the annotator pseudonyms (builder.derive.rows.pseudonym); set by the pipeline
 
     @property
     def bio_tags(self) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from typing import Any, Self
 
 import pytest
 
-from builder.lsserver import LabelStudioServer
+from builder.labelstudio.server import LabelStudioServer
 
 TIMINGS: dict[str, float] = {}  # filled by the tests, printed at the end of the run
 _titles = itertools.count(1)

@@ -9,9 +9,13 @@ from pathlib import Path
 import datasets
 import pytest
 
-from builder import pipeline, release, schema
+from builder.run import pipeline
+
+from builder.release import build
+
+from builder import schema
 from builder.config import load_config
-from builder.pipeline import CONFIGS
+from builder.run.pipeline import CONFIGS
 from conftest import REPO, tree_digest
 
 
@@ -20,7 +24,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pipeline.Outc
     cfg = load_config(REPO)
     outcome = pipeline.check(cfg, keep_rows=True)
     out = tmp_path_factory.mktemp("build") / "dataset"
-    release.build(cfg, out)
+    build.build(cfg, out)
     return out, outcome
 
 
@@ -128,14 +132,14 @@ def test_two_builds_are_byte_identical(built, tmp_path: Path) -> None:
     folder, _ = built
     again = tmp_path / "again"
     cfg = load_config(REPO)
-    release.build(cfg, again)
+    build.build(cfg, again)
     assert tree_digest(again) == tree_digest(folder)
 
 
 def test_check_and_build_leave_inputs_unchanged(tmp_path: Path) -> None:
     before = {name: tree_digest(REPO / name) for name in ("raw", "annotations", "text")}
     cfg = load_config(REPO)
-    release.build(cfg, tmp_path / "ds")
+    build.build(cfg, tmp_path / "ds")
     assert {name: tree_digest(REPO / name) for name in ("raw", "annotations", "text")} == before
 
 

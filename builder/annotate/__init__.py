@@ -1,0 +1,1 @@
+"""Label Studio annotations → spans checked against the text, re-anchored, adjudicated, joined."""

@@ -1,0 +1,1 @@
+"""Captured pages (text captures, HTML) → the cleaned, NFC text annotators see, with a byte map back."""

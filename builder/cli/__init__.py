@@ -1,0 +1,1 @@
+"""The `builder` command: the only place that prints and exits."""

@@ -1,0 +1,1 @@
+"""A joined document → tokens, sentences, its split and one row per config."""

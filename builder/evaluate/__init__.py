@@ -1,0 +1,1 @@
+"""Extraction quality against golden page sets (`builder eval`)."""

@@ -1,0 +1,1 @@
+"""The dataset folder as released: the build, the card (rendered and checked), publishing to the Hub."""

@@ -1,0 +1,86 @@
+"""`builder build`: the pipeline with its parts written, the reduce, the card inputs (fingerprints, settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typing import TYPE_CHECKING
+
+from builder.run import pipeline
+
+from builder.write import plots
+from builder.annotate.adjudicate import POLICY
+from builder.config import BuildConfig
+from builder.write.outfolder import refuse_inputs
+from builder.run.pipeline import Outcome
+from builder.run.progress import Progress
+from builder.write.folder import PARTS_DIR, Manifest, finish, into_folder
+
+if TYPE_CHECKING:
+    from builder.release.card import CardInputs
+
+PRETTY_NAME = "Bengali News: Entities, Source Attribution and Stance"
+
+
+def card_inputs(cfg: BuildConfig, outcome: Outcome, folder: Path) -> CardInputs:
+    """What the card says besides the data; writes folder/inputs.sha256 (builder.write.fingerprint) on the way."""
+    from builder.release.card import CardInputs
+    from builder.write.fingerprint import write_manifest
+
+    count, digest, listed = write_manifest(cfg, outcome.parts, folder)
+    ratios = ", ".join(f"{k} {v}" for k, v in cfg.split_ratios.items())
+    return CardInputs(
+        prose_path=cfg.path(cfg.card_prose),
+        license=cfg.license,
+        pretty_name=PRETTY_NAME,
+        input_fingerprints=listed,
+        inputs_total=count,
+        inputs_digest=digest,
+        settings={
+            "split": f"sha256(salt + doc_id) into {ratios} (salt {cfg.split_salt!r}); an explicit split in raw/sources.csv wins",
+            "gold policy": POLICY,
+            "documents not yet annotated (left out)": str(outcome.unannotated),
+            "span offsets repaired (another offset convention)": str(sum(n.count for n in outcome.notices if n.code == "offsets-repaired")),
+            "spans re-anchored (text changed after annotation)": str(sum(n.count for n in outcome.notices if n.code == "spans-reanchored")),
+        },
+        problems={},
+        agreement=plots.agreement_markdown(outcome.stats.agreement, outcome.stats.annotated_docs, outcome.stats.annotations),
+        source_types={split: dict(sorted(counts.items())) for split, counts in outcome.stats.source_types.items() if counts},
+    )
+
+
+def input_folders(cfg: BuildConfig) -> list[Path]:
+    """Folders the build reads; the output may be none of them, inside none, and contain none."""
+    folders = {cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), cfg.path(cfg.export_dir)}
+    folders |= {cfg.path(cfg.labeling_config).parent, cfg.path(cfg.registry).parent}
+    return sorted(folders)
+
+
+def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, workers: int | None = None,
+          engine: str = "local", cache: bool = True) -> tuple[Outcome, Manifest]:  # fmt: skip
+    """Check and write the dataset folder in one pass: the map's shards write their parts into the temporary
+    folder, the reduce assembles them there, and the folder is swapped in only if nothing failed.
+
+    A problem anywhere raises InvalidCorpus (with every problem) and leaves out_dir as it was."""
+    show = cfg.rel(out_dir)
+    refuse_inputs(out_dir, input_folders(cfg), show)
+    done: list[Outcome] = []
+
+    def fill(tmp: Path) -> Manifest:
+        outcome = pipeline.check(cfg, progress, workers=workers, engine=engine, parts=tmp / PARTS_DIR,
+                                 cache=cfg.path(cfg.cache_dir) if cache else None)  # fmt: skip
+        done.append(outcome)
+        pipeline.require_clean(outcome)
+        # Imported once the map's workers are gone: forked from a small process, each stays small.
+        from builder.write import assemble
+
+        inputs = card_inputs(cfg, outcome, tmp)
+        assemble.write_artefacts(tmp, outcome.parts, outcome.stats, outcome.scheme, outcome.splits, license=cfg.license)
+        return finish(tmp, outcome.parts, outcome.stats, outcome.scheme, inputs)
+
+    manifest = into_folder(Path(out_dir), show, fill)
+    if cache:
+        from builder.run import cache as shard_cache
+
+        shard_cache.prune(cfg.path(cfg.cache_dir), done[0].cache_keys)
+    return done[0], manifest

@@ -1,0 +1,322 @@
+"""Run the map (builder.run.mapdoc.process, then builder.write.parts.PartWriter) shard by shard on an existing engine.
+
+A shard is a fixed run of `shard_docs` consecutive documents (doc_id order), the same whatever the number
+of workers, so every part file, and so the dataset folder, is byte-identical for any worker count and engine.
+
+* `inline`: in this process, one shard after the other (also what `--workers 1` means).
+* `local`: Hugging Face datatrove's LocalPipelineExecutor: one datatrove task per shard, run by a pool of
+  `workers` spawned processes.
+* `ray`: datatrove's RayPipelineExecutor on the Ray cluster RAY_ADDRESS names, or on one Ray starts on
+  this machine with `workers` CPUs. Staging and part folders must then be on a filesystem every node sees.
+The step (`Shard`) is a plain picklable callable, the same for every executor (and for datatrove's
+SlurmPipelineExecutor: builder.run.slurm). No scheduling is written here.
+
+A shard's inputs (its sources rows, their export tasks from other files, the context) are pickled into a
+staging folder; the shard writes its part files (builder.write.parts) and a small result there: per document its
+problems and notices (no rows unless asked), and the part's statistics. The caller reads the results in rank
+order. A document whose processing raises is reported as `DocCrash` naming it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import shutil
+import tempfile
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.errors import BuildError
+from builder.read.export import Task
+from builder.run.mapdoc import Context, DocResult, process
+from builder.write.parts import PartSummary, PartWriter
+from builder.records import Source
+
+ENGINES = ("local", "inline", "ray", "slurm")
+START_METHOD = "spawn"
+SHARD_DOCS = 1_000  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
+
+
+class DocCrash(BuildError):
+    """Processing one document raised: a bug, reported with the document it happened on."""
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What every shard of one run shares (picklable): where inputs and results live, what to write."""
+
+    staging: str  # in-<rank>.pkl → out-<rank>.pkl
+    parts: str | None  # folder of the part folders <rank>/ (None: encode and count, write nothing)
+    keep_rows: bool = False  # send the rows back too (tests and in-process callers; memory grows with the corpus)
+    cache: str | None = None  # builder.run.cache folder (a build only)
+    build_key: str = ""  # builder.run.cache.build_key of this run
+
+
+@dataclass(slots=True)
+class ShardResult:
+    docs: list[DocResult]  # in doc_id order; rows emptied unless Job.keep_rows
+    summary: PartSummary | None
+    crash: tuple[str, str] | None = None  # (doc_id, traceback)
+    io_error: OSError | None = None  # writing a part failed (disk full, read-only): not a bug, re-raised as it is
+    key: str | None = None  # builder.run.cache key of the shard
+    cached: bool = False  # copied from the cache, not run
+
+
+def _tune_process() -> None:
+    """Settings for a process that maps documents (a worker, or the builder itself with --engine inline)."""
+    import gc
+
+    import pyarrow as pa
+
+    # malloc returns freed memory; pyarrow's default mimalloc pool keeps it, which a worker's RSS shows
+    pa.set_memory_pool(pa.system_memory_pool())
+    # A document allocates many small, short-lived objects and no cycles worth chasing often: fewer full
+    # collections, and none that walks the modules already imported.
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 50)
+
+
+def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> ShardResult:
+    _tune_process()
+    folder = Path(job.staging)
+    with open(folder / f"in-{rank:05d}.pkl", "rb") as f:
+        items, ctx = pickle.load(f)
+    part = None if job.parts is None else Path(job.parts) / f"{rank:05d}"
+    hashed = ctx.root is not None and (part is not None or job.cache is not None)
+    own = [_own_files(s, e, ctx) if hashed else [] for s, _, e in items]
+    key = None
+    if job.cache is not None and not job.keep_rows:  # `check` reads the cache too (a hit had no problems)
+        from builder.run import cache
+
+        key = cache.shard_key(job.build_key, items, own)
+        hit = cache.load(Path(job.cache), key, part)
+        if hit is not None:
+            for _ in items if on_doc is not None else ():
+                on_doc()
+            hit.cached = True
+            return hit
+    writer = PartWriter(part, ctx.scheme)
+    docs: list[DocResult] = []
+    try:
+        for (source, tasks, export), files in zip(items, own):
+            try:
+                result = process(source, tasks, ctx, export)
+            except Exception:  # noqa: BLE001 - a bug in one document; named, not hidden
+                return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
+            try:
+                writer.add_document(result.doc_id, result.split, result.rows, result.task_file)
+                writer.add_inputs(files)
+            except OSError:
+                raise  # the disk, not the document: reported as a write error below
+            except Exception:  # noqa: BLE001
+                return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
+            result.document = None  # the rows hold what the reduce needs; the objects would only be pickled
+            if not job.keep_rows:
+                result.rows = {}
+            docs.append(result)
+            if on_doc is not None:
+                on_doc()
+        result = ShardResult(docs, writer.close(), key=key)
+    except OSError as e:
+        return ShardResult(docs, None, io_error=e)
+    if key is not None and part is not None and not result.summary.problems and not any(d.problems for d in docs):
+        from builder.run import cache
+
+        cache.store(Path(job.cache), key, part, result)  # only what a successful build could reuse
+    return result
+
+
+def _own_files(source: Source, export: Path | None, ctx: Context) -> list[tuple[str, str]]:
+    """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs."""
+    from builder.write.fingerprint import sha256_file
+
+    paths = [ctx.raw_dir / source.capture_file, ctx.text_dir / f"{source.doc_id}.txt", export]
+    return [(Path(os.path.relpath(p, ctx.root)).as_posix(), sha256_file(p)) for p in paths if p is not None and p.is_file()]
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """The datatrove pipeline step: process shard `rank` of the job, leave its result in the staging folder."""
+
+    job: Job
+
+    def __call__(self, data: object, rank: int = 0, world_size: int = 1) -> None:
+        result = run_shard(self.job, rank)
+        folder = Path(self.job.staging)
+        tmp = folder / f".out-{rank:05d}.pkl"
+        with open(tmp, "wb") as f:
+            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"out-{rank:05d}.pkl")
+
+
+def stage(items: Iterable[tuple], shard_docs: int, ctx: Context, staging: Path) -> list[tuple[int, str]]:
+    """Each shard's inputs, `in-<rank>.pkl` (`shard_docs` consecutive items): what a worker on any node loads
+    (run_shard). `items` is consumed as it goes, so no more than one shard's inputs are held here.
+    Returns each shard's size and first doc_id."""
+    staged: list[tuple[int, str]] = []
+    batch: list[tuple] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == shard_docs:
+            staged.append(_dump(staging / f"in-{len(staged):05d}.pkl", batch, ctx))
+            batch = []
+    if batch:
+        staged.append(_dump(staging / f"in-{len(staged):05d}.pkl", batch, ctx))
+    return staged
+
+
+def _dump(path: Path, batch: list, ctx: Context) -> tuple[int, str]:
+    with open(path, "wb") as f:
+        pickle.dump((batch, ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(batch), batch[0][0].doc_id
+
+
+def map_documents(
+    sources: Sequence[Source],
+    by_doc: dict[str, list[Task]],
+    ctx: Context,
+    *,
+    workers: int,
+    engine: str = "local",
+    own: Mapping[str, Path] | None = None,
+    parts: Path | None = None,
+    shard_docs: int = SHARD_DOCS,
+    keep_rows: bool = False,
+    cache: Path | None = None,
+    build_key: str = "",
+    on_doc: Callable[[int], None] | None = None,
+) -> Iterator[ShardResult]:
+    """ShardResults in rank order (so documents in doc_id order). `own`: doc_id → its export file, read in
+    the map; `parts`: where the shards write their part folders; `on_doc(n)`: n more documents are done."""
+    if engine not in ENGINES:
+        raise BuildError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
+    own = own if own is not None else {}
+    # a cluster's nodes must see the staging folder: then it lives beside the parts, not in this node's /tmp
+    staging = Path(tempfile.mkdtemp(prefix=".map-", dir=parts.parent if engine == "slurm" and parts else None))
+    job = Job(str(staging), None if parts is None else str(parts), keep_rows, None if cache is None else str(cache), build_key)
+    try:
+        staged = stage(((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), shard_docs, ctx, staging)
+        sizes, firsts = [n for n, _ in staged], [first for _, first in staged]
+        del sources, by_doc, own  # staged: from here on only the shards' results pass through this process
+        _release_memory()
+        if engine == "inline" or (engine == "local" and (workers <= 1 or len(sizes) < 2)):
+            for rank in range(len(sizes)):
+                yield _checked(run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None))
+            return
+        yield from _datatrove(engine, job, sizes, firsts, workers, on_doc)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _release_memory() -> None:
+    """Hand the staged inputs' memory back to the system before the workers start (glibc keeps freed heap)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
+def _checked(result: ShardResult) -> ShardResult:
+    if result.io_error is not None:
+        raise result.io_error
+    if result.crash is not None:
+        doc_id, trace = result.crash
+        raise DocCrash(f"processing document {doc_id} failed:\n{trace}",
+                       "this is a bug in the builder; please report it with the document")  # fmt: skip
+    return result
+
+
+def _executor(engine: str, job: Job, tasks: int, workers: int):
+    """datatrove's executor for the engine; the pipeline (one `Shard` step) is the same for every engine."""
+    logs = str(Path(job.staging) / "logs")
+    if engine == "slurm":
+        from builder.run.slurm import executor
+
+        return executor([Shard(job)], tasks, workers, logs)
+    if engine == "ray":
+        import ray
+        from datatrove.executor import RayPipelineExecutor
+
+        if not ray.is_initialized():
+            # RAY_ADDRESS names a running cluster (`ray start --head` …); without it Ray starts one on this machine
+            atexit.register(ray.shutdown)
+            ray.init(address=os.environ.get("RAY_ADDRESS") or None, num_cpus=None if os.environ.get("RAY_ADDRESS") else workers,
+                     include_dashboard=False, log_to_driver=False, configure_logging=False)  # fmt: skip
+        return RayPipelineExecutor(pipeline=[Shard(job)], tasks=tasks, workers=workers, logging_dir=logs,
+                                   skip_completed=False, cpus_per_task=1, mem_per_cpu_gb=1)  # fmt: skip
+    from datatrove.executor import LocalPipelineExecutor
+
+    import multiprocess
+
+    multiprocess.set_start_method(START_METHOD, force=True)  # datatrove's Manager() takes the default method
+    return LocalPipelineExecutor(pipeline=[Shard(job)], tasks=tasks, workers=min(workers, tasks), logging_dir=logs,
+                                 skip_completed=False, start_method=START_METHOD)  # fmt: skip
+
+
+def _datatrove(engine: str, job: Job, sizes: list[int], firsts: list[str], workers: int,
+               on_doc: Callable[[int], None] | None) -> Iterator[ShardResult]:  # fmt: skip
+    staging = Path(job.staging)
+    executor = _executor(engine, job, len(sizes), workers)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            executor.run()
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+            failed.append(e)
+
+    runner = threading.Thread(target=run, name="datatrove", daemon=True)
+    runner.start()
+    seen: set[int] = set()
+
+    def running() -> bool:
+        if runner.is_alive():
+            return True
+        if engine != "slurm" or failed:
+            return False
+        from builder.run.slurm import job_alive  # sbatch returned at once: the job array runs on the cluster
+
+        return len(seen) < len(sizes) and job_alive(executor.job_id)
+
+    while running():  # progress: a shard's documents count once its result is there
+        runner.join(0.25 if engine != "slurm" else 5)
+        if on_doc is not None:
+            for rank in range(len(sizes)):
+                if rank not in seen and (staging / f"out-{rank:05d}.pkl").exists():
+                    seen.add(rank)
+                    on_doc(sizes[rank])
+    for rank in range(len(sizes)):
+        path = staging / f"out-{rank:05d}.pkl"
+        if not path.exists():
+            why = f" ({type(failed[0]).__name__}: {failed[0]})" if failed else ""
+            raise DocCrash(f"shard {rank} of {len(sizes)} (documents {firsts[rank]} …) ended without a result{why}",
+                           "a worker process died (out of memory?); build again with fewer --workers")  # fmt: skip
+        if on_doc is not None and rank not in seen:
+            on_doc(sizes[rank])
+        with open(path, "rb") as f:
+            yield _checked(pickle.load(f))
+
+
+def _quiet_datatrove() -> None:
+    """datatrove logs every task to stderr through loguru; the builder has its own progress output."""
+    from loguru import logger
+
+    logger.disable("datatrove")  # loguru's switch for one library's messages; sinks stay as they are
+
+
+# On import: the main process, and every spawned worker (which imports this module to unpickle `Shard`
+# before datatrove logs the task's start).
+_quiet_datatrove()

@@ -1,0 +1,61 @@
+"""The reduce beside the data: the parts' exports, browser records and statistics → files of the dataset folder.
+
+Every part is read in rank order (doc_id order) and streamed, so nothing here holds the corpus:
+CoNLL and JSONL parts are concatenated, DocBins keep one file per shard, browser records are packed
+into pages, and the figures and Croissant metadata come from the merged statistics (builder.write.parts.Stats).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from builder.write import browser
+
+from builder.write import croissant
+
+from builder.write import exports
+
+from builder.write import plots
+
+from builder import schema
+from builder.write.parts import Stats
+from builder.scheme import Scheme
+from builder.write.folder import place_parts
+
+EXPORTS = exports.EXPORTS
+
+
+def _concat(sources: Sequence[Path], target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        for path in sources:
+            with path.open("rb") as f:
+                shutil.copyfileobj(f, out, 1 << 20)
+
+
+def _of_parts(parts: Sequence[Path], rel: str) -> list[Path]:
+    """`<part>/<rel>` of every part that wrote one, in rank order."""
+    return [p / rel for p in parts if (p / rel).is_file()]
+
+
+def _lines(paths: Sequence[Path]) -> Iterator[str]:
+    for path in paths:
+        with path.open(encoding="utf-8") as f:
+            yield from f
+
+
+def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, splits: Sequence[str], *,
+                    license: str) -> None:  # fmt: skip
+    """exports/ (CoNLL, DocBin, attributions.jsonl), croissant.json, browser/ and images/ into root."""
+    for split in splits:
+        found = _of_parts(parts, f"conll/{split}.conll")
+        if found:
+            _concat(found, root / EXPORTS / "conll" / f"{split}.conll")
+    place_parts(root, parts, "spacy", f"{EXPORTS}/spacy", ".spacy")
+    _concat([path for split in splits for path in _of_parts(parts, f"attributions/{split}.jsonl")], root / EXPORTS / "attributions.jsonl")
+    configs = [c for c in schema.CONFIGS if any(stats.rows.get(c, {}).values())]
+    croissant.write_croissant(root, configs, scheme, license=license)
+    browser.write_browser(root, _lines(_of_parts(parts, "browser.jsonl")), scheme)
+    plots.write_plots(root, stats, scheme, splits)

@@ -1,0 +1,254 @@
+"""Checked rows → other tools' formats in `exports/` of the dataset folder (croissant.json: builder.write.croissant).
+
+Each map shard writes its part of every export as its rows stream by (builder.write.parts); the reduce
+(builder.write.assemble) joins the parts in shard order. Nothing has a time or a random id, so two builds of
+the same inputs give byte-identical files.
+
+exports/conll/<split>.conll
+    CoNLL-2003 style, from the `ner` config: `-DOCSTART- -X- -X- O` then a blank line at the start of
+    every document, one token per line as `TOKEN POS CHUNK TAG` with `_ _` placeholders for POS and
+    CHUNK, the BIO tag names of the scheme (`bio_tags`), a blank line after every sentence.
+
+exports/spacy/<split>-NNNNN-of-MMMMM.spacy
+    spaCy DocBins, one per map shard (`spacy train` and `DocBin().from_disk` read each; a folder of them is a
+    corpus), one Doc per document of the `documents` config, in doc_id order. The Doc text is the
+    document `text` exactly; tokens are those of builder.derive.tokens (whitespace between them becomes
+    spaCy whitespace tokens / trailing spaces), sentence starts are set from the same sentencizer.
+    `doc.ents` are the entities of the document, built with `Doc.char_span`; of nested or overlapping
+    entities only the outermost is kept (earlier start, then longer), as in the `ner` config.
+    `doc.user_data` holds `doc_id` and `split`.
+
+exports/attributions.jsonl
+    One JSON object per attribution (the `attribution` config, splits in order), field names after
+    PARC 3.0 / PolNeAR (source, cue, content of an attribution relation):
+      doc_id            document id (documents config)
+      attribution_id    corpus-wide attribution id (`attribution.id`)
+      split             split of the document
+      outlet            registry id of the publishing outlet
+      type              `direct`, `indirect` or `mixed`
+      source            {"start", "end", "text"} or null for an unnamed source
+      cue               {"start", "end", "text"}
+      content           {"start", "end", "text"}
+      source_id         registry id of the source, null when unnamed
+      source_type       registry category of the source (`unnamed` for an unnamed source)
+      parent_id         attribution_id of the enclosing attribution, null at top level
+      depth             nesting depth, 0 at top level
+      chain             reporting chain of registry ids, outlet first, this source last
+    Field names are those of the `attribution` Parquet config. Offsets are code points into the document
+    `text`, end exclusive: text[start:end] == the span's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from builder.derive import tokens
+
+EXPORTS = "exports"
+DOCSTART = "-DOCSTART- -X- -X- O"
+# --- CoNLL -----------------------------------------------------------------------------------
+
+
+def conll(ner_rows: list[dict[str, Any]]) -> str:
+    """CoNLL-2003 text for the sentence rows of one split (rows of a document are consecutive)."""
+    out: list[str] = []
+    current = None
+    for row in ner_rows:
+        if row["doc_id"] != current:
+            current = row["doc_id"]
+            out += [DOCSTART, ""]
+        for tok, tag in zip(row["tokens"], row["ner_tags"]):
+            out.append(f"{tok} _ _ {tag}")
+        out.append("")
+    return "".join(line + "\n" for line in out)
+
+
+def read_conll(text: str) -> list[tuple[list[str], list[str]]]:
+    """(tokens, tags) per sentence of a CoNLL file written by `conll` (document markers skipped)."""
+    sentences: list[tuple[list[str], list[str]]] = []
+    toks: list[str] = []
+    tags: list[str] = []
+    for line in text.split("\n"):
+        if not line or line == DOCSTART:
+            if toks:
+                sentences.append((toks, tags))
+                toks, tags = [], []
+            continue
+        parts = line.split(" ")
+        toks.append(parts[0])
+        tags.append(parts[-1])
+    return sentences
+
+
+# --- spaCy -----------------------------------------------------------------------------------
+
+
+def outermost(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entities without nesting: earlier start first, then the longer; overlapped ones dropped."""
+    kept: list[dict[str, Any]] = []
+    end = -1
+    for e in sorted(entities, key=lambda e: (e["start"], -e["end"])):
+        if e["start"] >= end:
+            kept.append(e)
+            end = e["end"]
+    return kept
+
+
+def spacy_doc(text: str, sentences: list[tokens.Sentence]):
+    """A spaCy Doc whose text is exactly `text`, tokenised as builder.derive.tokens does."""
+    return _spacy_doc(text, sentences)[0]
+
+
+def _spacy_doc(text: str, sentences: list[tokens.Sentence]):
+    """The Doc, the character offset where each of its tokens starts, and the tokens' texts."""
+    from spacy.tokens import Doc
+
+    words: list[str] = []
+    spaces: list[bool] = []
+    starts: list[bool] = []
+    pos = 0
+
+    def gap(upto: int) -> None:
+        between = text[pos:upto]
+        if not between:
+            return
+        if between == " " and words and not spaces[-1]:
+            spaces[-1] = True
+            return
+        words.append(between)
+        spaces.append(False)
+        starts.append(not words[:-1])
+
+    for sentence in sentences:
+        for i, (tok, start) in enumerate(zip(sentence.tokens, sentence.token_starts)):
+            gap(start)
+            words.append(tok)
+            spaces.append(False)
+            starts.append(i == 0)
+            pos = start + len(tok)
+    gap(len(text))
+    if starts:
+        starts[0] = True
+    # The Doc's text is words joined with their trailing spaces; checked on the lists, because asking the Doc
+    # (doc.text) walks every token object and cost more than building the Doc.
+    if "".join(w + (" " if sp else "") for w, sp in zip(words, spaces)) != text:
+        raise ValueError("spaCy Doc text would differ from the document text")
+    offsets, at = [], 0
+    for w, sp in zip(words, spaces):
+        offsets.append(at)
+        at += len(w) + sp
+    return Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts), offsets, words
+
+
+def sentences_of(ner_rows: list[dict[str, Any]]) -> dict[str, list[tokens.Sentence]]:
+    """The tokenisation the `ner` rows already hold, per document: a document is tokenised once."""
+    out: dict[str, list[tokens.Sentence]] = {}
+    for row in sorted(ner_rows, key=lambda r: (r["doc_id"], r["sentence_index"])):
+        out.setdefault(row["doc_id"], []).append(
+            tokens.Sentence(row["start"], row["end"], tuple(row["tokens"]), tuple(row["token_starts"]))
+        )
+    return out
+
+
+def new_docbin():
+    return _fast_docbin()(store_user_data=True)
+
+
+@cache
+def _fast_docbin() -> type:
+    """spaCy's DocBin with an `add` that gives the same bytes at a fraction of the cost: the strings of a Doc
+    come from its attribute arrays (one numpy.unique) instead of nine Token properties per token, and
+    user_data is packed by one reused msgpack Packer instead of a new one per Doc (each of which scans the
+    installed packages' entry points). tests/test_exports.py compares the bytes with spaCy's own add."""
+    import numpy
+    from spacy.attrs import DEP, ENT_ID, ENT_KB_ID, ENT_TYPE, LEMMA, MORPH, NORM, ORTH, SPACY, TAG
+    from spacy.tokens import DocBin
+    from srsly.msgpack import Packer
+
+    string_attrs = [ORTH, TAG, LEMMA, NORM, MORPH, DEP, ENT_TYPE, ENT_KB_ID, ENT_ID]
+    packer = Packer(use_bin_type=True)  # what srsly.msgpack_dumps makes per call; user_data is plain str → str
+
+    class FastDocBin(DocBin):
+        def add(self, doc) -> None:
+            array = doc.to_array(self.attrs)
+            if len(array.shape) == 1:
+                array = array.reshape((array.shape[0], 1))
+            self.tokens.append(array)
+            spaces = doc.to_array(SPACY)
+            self.spaces.append(numpy.asarray(spaces.reshape((spaces.shape[0], 1)), dtype=bool))
+            self.flags.append({"has_unknown_spaces": doc.has_unknown_spaces})
+            strings = doc.vocab.strings
+            if len(doc):
+                for h in numpy.unique(doc.to_array(string_attrs)).tolist():
+                    self.strings.add(strings[h])
+            self.cats.append(doc.cats)
+            if self.store_user_data:
+                self.user_data.append(packer.pack(doc.user_data))
+            self.span_groups.append(doc.spans.to_bytes())
+            for group in doc.spans.values():
+                for span in group:
+                    self.strings.add(span.label_)
+                    if span.kb_id in span.doc.vocab.strings:
+                        self.strings.add(span.kb_id_)
+                    if span.id in span.doc.vocab.strings:
+                        self.strings.add(span.id_)
+
+    return FastDocBin
+
+
+def add_to_docbin(bin_, row: dict[str, Any], split: str, sentences: list[tokens.Sentence]) -> None:
+    """One `documents` row as a Doc; `sentences`: the tokenisation of its `ner` rows (nothing is tokenised twice)."""
+    from spacy.tokens import Span
+
+    doc, offsets, words = _spacy_doc(row["text"], sentences)
+    # Doc.char_span(..., alignment_mode="strict") from the offsets the Doc was built with: an entity is kept
+    # when it starts at a token's start and ends at a token's end (tokens are never empty)
+    first = {at: i for i, at in enumerate(offsets)}
+    last = {at + len(word): i for i, (at, word) in enumerate(zip(offsets, words))}
+    ents = []
+    for e in outermost(row["entities"]):
+        i, j = first.get(e["start"]), last.get(e["end"])
+        if i is not None and j is not None and j >= i:
+            ents.append(Span(doc, i, j + 1, label=e["label"]))
+    doc.ents = ents
+    doc.user_data["doc_id"] = row["doc_id"]
+    doc.user_data["split"] = split
+    bin_.add(doc)
+
+
+def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]]) -> bytes:
+    bin_ = new_docbin()
+    for row in document_rows:
+        add_to_docbin(bin_, row, split, sentences.get(row["doc_id"], []))
+    return bin_.to_bytes()
+
+
+# --- attributions ----------------------------------------------------------------------------
+
+
+def _span(span: dict[str, Any] | None) -> dict[str, Any] | None:
+    if span is None:
+        return None
+    return {"start": span["start"], "end": span["end"], "text": span["text"]}
+
+
+def attribution_records(rows: list[dict[str, Any]], split: str) -> Iterator[dict[str, Any]]:
+    """`attribution` rows of one split → the records of exports/attributions.jsonl."""
+    for row in rows:
+        yield {
+            "doc_id": row["doc_id"],
+            "attribution_id": row["id"],
+            "split": split,
+            "outlet": row["outlet"],
+            "type": row["type"],
+            "source": _span(row["source"]),
+            "cue": _span(row["cue"]),
+            "content": _span(row["content"]),
+            "source_id": row["source_id"],
+            "source_type": row["source_type"],
+            "parent_id": row["parent_id"],
+            "depth": row["depth"],
+            "chain": list(row["chain"]),
+        }

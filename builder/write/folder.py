@@ -1,0 +1,210 @@
+"""Output rows per config and split → a Hugging Face dataset folder (Parquet + README.md), atomically.
+
+The map's shards each wrote one Parquet file per config and split (builder.write.parts); `finish` moves them,
+in shard order, to `data/<config>/<split>-NNNNN-of-MMMMM.parquet` (the Hub's shard names) and writes the
+card from the merged statistics. Everything is written to a temporary folder next to `out_dir` and
+swapped in only when complete, so a failed build leaves the previous folder as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import builder
+from builder.write import outfolder
+from builder.write import parts as parts_module
+from builder.write.outfolder import UnsafeOutput  # noqa: F401 - re-exported: callers catch it from here
+from builder import schema
+from builder.errors import BuildError
+from builder.write.fingerprint import sha256_file
+from builder.write.parts import Stats
+from builder.scheme import Scheme
+
+if TYPE_CHECKING:
+    from builder.release.card import CardInputs
+
+SPLITS = schema.SPLITS
+README = "README.md"
+DATA_DIR = "data"
+PARTS_DIR = ".parts"  # inside the temporary folder: the map's part folders, gone before the swap
+
+
+class InvalidRow(BuildError):
+    """A row handed to the writer does not match the output schema."""
+
+
+class EmptyDataset(BuildError):
+    """The default config has no rows, so there is no dataset to write."""
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What a build wrote: files with hashes, rows and Arrow bytes per split, label counts."""
+
+    schema_version: str
+    builder_version: str
+    files: tuple[str, ...]  # paths relative to the dataset folder, POSIX, sorted
+    sha256: dict[str, str]  # file -> hex digest
+    file_bytes: dict[str, int]  # file -> size on disk
+    rows: dict[str, dict[str, int]]  # config -> split -> rows; only written (non-empty) splits
+    num_bytes: dict[str, dict[str, int]]  # config -> split -> Arrow in-memory bytes
+    data_files: dict[str, dict[str, tuple[str, ...]]]  # config -> split -> its Parquet files, in order
+    empty_splits: dict[str, tuple[str, ...]]  # config -> splits that had no rows and were omitted
+    # config -> label path (schema.label_fields) -> split -> label -> count, all labels in scheme order
+    labels: dict[str, dict[str, dict[str, dict[str, int]]]]
+    outlets: dict[str, int] = field(default_factory=dict)  # documents per outlet registry id
+    notes: tuple[str, ...] = ()  # what the write did besides writing (leftovers removed, clone files kept)
+
+    @property
+    def configs(self) -> tuple[str, ...]:
+        """Configs with at least one row, in schema order."""
+        return tuple(c for c in schema.CONFIGS if self.rows.get(c))
+
+
+def into_folder(out_dir: Path, show: str, fill: Callable[[Path], Manifest]) -> Manifest:
+    """Run `fill(tmp)` on a fresh temporary folder beside out_dir, then swap it in (builder.write.outfolder).
+
+    On any failure the temporary folder goes and out_dir stays as it was: never a half-written folder."""
+    try:
+        with outfolder.locked(out_dir) as notes:
+            target = outfolder.classify(out_dir, show)
+            # Same parent as out_dir, so the final rename never crosses a filesystem.
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+            try:
+                os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the published folder should be readable
+                manifest = fill(tmp)
+                outfolder.write_marker(tmp)
+                notes += outfolder.swap_in(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    except OSError as e:
+        raise outfolder.write_error(e, show) from None
+    return replace(manifest, notes=tuple(notes))
+
+
+def numbered(stem: str, k: int, n: int, suffix: str) -> str:
+    """The Hub's shard names: `train-00000-of-00004.parquet`."""
+    return f"{stem}-{k:05d}-of-{n:05d}{suffix}"
+
+
+def place_parts(root: Path, parts: Sequence[Path], kind: str, target: str, suffix: str) -> dict[str, tuple[str, ...]]:
+    """Move `<part>/<kind>/<split><suffix>` (or its pieces `<split>.<k><suffix>`) of every part, in rank
+    order, to `root/<target>/<split>-<k>-of-<n><suffix>`; returns split → files (relative to root)."""
+    placed: dict[str, tuple[str, ...]] = {}
+    for split in SPLITS:
+        found = [path for p in parts for path in _pieces(p / kind, split, suffix)]
+        if not found:
+            continue
+        (root / target).mkdir(parents=True, exist_ok=True)
+        files = []
+        for k, path in enumerate(found):
+            rel = f"{target}/{numbered(split, k, len(found), suffix)}"
+            os.replace(path, root / rel)
+            files.append(rel)
+        placed[split] = tuple(files)
+    return placed
+
+
+def _pieces(folder: Path, split: str, suffix: str) -> list[Path]:
+    whole = folder / f"{split}{suffix}"
+    if whole.is_file():
+        return [whole]
+    return sorted(folder.glob(f"{split}.[0-9]*{suffix}")) if folder.is_dir() else []
+
+
+def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inputs: CardInputs) -> Manifest:
+    """The data files of the parts into root/data/, then the card from the statistics."""
+    from builder.release import card as card_module  # datasets and the Hub's card types: only once the map is done
+    data_files = {config: place_parts(root, parts, f"{DATA_DIR}/{config}", f"{DATA_DIR}/{config}", ".parquet")
+                  for config in schema.CONFIGS}  # fmt: skip
+    if not stats.rows.get("documents"):
+        raise EmptyDataset("no documents to write", "the documents config is the default config and needs rows")
+    full = Stats(labels={config: parts_module.empty_labels(config, scheme, SPLITS) for config in schema.CONFIGS})
+    full.merge(stats)  # every label of every config and split, zero where nothing was counted
+    rows = {c: {s: stats.rows[c][s] for s in SPLITS if stats.rows.get(c, {}).get(s)} for c in schema.CONFIGS}
+    manifest = Manifest(
+        schema_version=schema.SCHEMA_VERSION,
+        builder_version=builder.__version__,
+        files=(),
+        sha256={},
+        file_bytes={},
+        rows=rows,
+        num_bytes={c: {s: stats.num_bytes[c][s] for s in rows[c]} for c in schema.CONFIGS},
+        data_files={c: {s: data_files[c][s] for s in rows[c]} for c in schema.CONFIGS},
+        empty_splits={c: tuple(s for s in SPLITS if s not in rows[c]) for c in schema.CONFIGS},
+        labels=full.labels,
+        outlets=dict(sorted(stats.outlets.items())),
+    )
+    shutil.rmtree(root / PARTS_DIR, ignore_errors=True)  # before the file list: the parts are not part of the release
+    manifest = _with_files(root, manifest, digests=False)  # the card needs the Parquet sizes, not hashes
+    readme = card_module.render_readme(manifest, scheme, inputs)
+    (root / README).write_text(readme, encoding="utf-8", newline="\n")
+    return _with_files(root, manifest)
+
+
+def write_dataset(
+    out_dir: Path,
+    configs: Mapping[str, Mapping[str, Iterable[dict]]],
+    scheme: Scheme,
+    *,
+    card: CardInputs,
+    extras: Sequence[Callable[[Path], None]] = (),
+    show: str | None = None,
+) -> Manifest:
+    """Rows per config and split (in memory or streamed) plus README.md into out_dir, as one part.
+
+    The build itself goes through the map's parts (builder.release.build); this is the same writer for rows
+    that are already derived."""
+    out_dir = Path(out_dir)
+    show = show or out_dir.name or str(out_dir)
+    _check_names(configs)
+
+    def fill(tmp: Path) -> Manifest:
+        part = tmp / PARTS_DIR / "00000"
+        writer = parts_module.PartWriter(part, scheme, SPLITS, exports=False)
+        for config in schema.CONFIGS:
+            for split in SPLITS:
+                chunk: list[dict] = []
+                for row in configs.get(config, {}).get(split, ()):
+                    chunk.append(row)
+                    if len(chunk) == parts_module.BATCH_ROWS:
+                        writer.add_rows(config, split, chunk)
+                        chunk = []
+                writer.add_rows(config, split, chunk)
+        summary = writer.close()
+        if summary.problems:
+            p = summary.problems[0]
+            raise InvalidRow(f"{p.record}: at {p.pointer}: {p.message}",
+                             "the stage that derives output rows produced a row outside builder/schema.py; fix it there")  # fmt: skip
+        for extra in extras:  # artefacts beside the data: swapped in together
+            extra(tmp)
+        return finish(tmp, [part], summary.stats, scheme, card)
+
+    return into_folder(out_dir, show, fill)
+
+
+def _check_names(configs: Mapping[str, Mapping[str, Iterable[dict]]]) -> None:
+    unknown = [c for c in configs if c not in schema.CONFIGS]
+    if unknown:
+        raise ValueError(f"unknown config(s) {unknown}; expected some of {schema.CONFIGS}")
+    for config, splits in configs.items():
+        bad = [s for s in splits if s not in SPLITS]
+        if bad:
+            raise ValueError(f"config {config!r}: unknown split(s) {bad}; expected some of {SPLITS}")
+
+
+def _with_files(root: Path, manifest: Manifest, digests: bool = True) -> Manifest:
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    return replace(
+        manifest,
+        files=tuple(files),
+        sha256={f: sha256_file(root / f) for f in files} if digests else {},
+        file_bytes={f: (root / f).stat().st_size for f in files},
+    )

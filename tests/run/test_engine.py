@@ -1,0 +1,200 @@
+"""The per-document map on all cores (datatrove's local executor) gives the same bytes as one process."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import tree_digest
+
+from builder.run import engine
+from builder.cli.main import app
+from builder.config import load_config
+from builder.read.sources import read_sources
+
+
+def test_workers_and_engines_give_a_byte_identical_dataset(cli, corpus: Path, tmp_path: Path) -> None:
+    folders = {}
+    for name, args in {"inline": ["--engine", "inline"], "w1": ["--workers", "1"], "w2": ["--workers", "2"],
+                       "w3": ["--workers", "3"]}.items():  # fmt: skip
+        out = tmp_path / name
+        result = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet", *args])
+        assert result.exit_code == 0, result.output
+        folders[name] = tree_digest(out)
+    assert folders["inline"] == folders["w1"] == folders["w2"] == folders["w3"]
+
+
+def test_problems_from_workers_are_the_same_in_a_stable_order(cli, corpus: Path) -> None:
+    from replicate import set_settings
+
+    set_settings(corpus, {"shard_docs": 1})  # each document in its own shard: the problems come from two workers
+    for doc in ("000_ba2a176cc4aaac8d", "003_def7398b55f8b37b"):
+        text = corpus / "text" / f"{doc}.txt"
+        body = text.read_text(encoding="utf-8")
+        text.write_text(body[:200] + "।" + body[200:], encoding="utf-8")
+    outputs = [cli.invoke(app, ["check", "--root", str(corpus), "--quiet", "--workers", w]) for w in ("1", "2")]
+    assert all(r.exit_code == 1 for r in outputs)
+    assert outputs[0].stderr == outputs[1].stderr
+    assert "text-drift  text/000_ba2a176cc4aaac8d.txt" in outputs[0].stderr and "text-drift  text/003_def7398b55f8b37b.txt" in outputs[0].stderr
+
+
+def test_a_crash_in_a_worker_names_the_document(corpus: Path) -> None:
+    from builder.run import pipeline
+
+    cfg = load_config(corpus)
+    sources, _ = read_sources(cfg.path(cfg.raw_dir))
+    broken = engine.Context(None, None, None, "", (), "", {})  # type: ignore[arg-type] - a bug stand-in
+    # one document per shard, two spawned workers: the crash happens in another process and comes back named
+    with pytest.raises(engine.DocCrash, match=f"processing document {sources[0].doc_id} failed") as e:
+        list(engine.map_documents(sources, {}, broken, workers=2, shard_docs=1))
+    assert "Traceback" in str(e.value) and "this is a bug" in e.value.hint
+    assert pipeline  # the pipeline module imports the engine it uses
+
+
+def test_a_crash_leaves_no_dataset_folder_and_no_temporary_one(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from builder.release import build
+
+    def crash(source, *args):
+        raise RuntimeError(f"a bug on {source.doc_id}")
+
+    monkeypatch.setattr(engine, "process", crash)  # inline: the map runs in this process
+    out = tmp_path / "out" / "dataset"
+    out.parent.mkdir()
+    with pytest.raises(engine.DocCrash, match="processing document 000_ba2a176cc4aaac8d failed"):
+        build.build(load_config(corpus), out, engine="inline", cache=False)
+    assert list(out.parent.iterdir()) == []
+
+
+def test_unknown_engine_is_refused(corpus: Path) -> None:
+    ctx = engine.Context(Path("."), Path("."), None, "", (), "", {})  # type: ignore[arg-type]
+    with pytest.raises(engine.BuildError, match="unknown engine"):
+        list(engine.map_documents([], {}, dataclasses.replace(ctx), workers=2, engine="spark"))
+
+
+def test_an_export_named_after_another_document_is_a_named_problem(cli, corpus: Path) -> None:
+    export = corpus / "annotations" / "export"
+    a, b = "000_ba2a176cc4aaac8d", "003_def7398b55f8b37b"
+    (export / f"{a}.json").rename(export / "tmp.json")
+    (export / f"{b}.json").rename(export / f"{a}.json")  # b's task in a file named after a
+    (export / "tmp.json").rename(export / f"{b}.json")
+    result = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
+    assert result.exit_code == 1
+    assert f"export-misnamed  annotations/export/{a}.json" in result.stderr and f"move this task to {b}.json" in result.stderr
+
+
+def test_an_extra_export_file_is_still_read_and_routed(cli, corpus: Path) -> None:
+    export = corpus / "annotations" / "export"
+    (export / "000_ba2a176cc4aaac8d.json").rename(export / "batch-2026-11.json")  # not named after its document
+    result = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "ok: 2 annotated document(s)" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def seven(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Seven documents (the seeds replicated) in shards of two: four shards, the last one short."""
+    from replicate import make_corpus
+
+    root = tmp_path_factory.mktemp("seven")
+    make_corpus(root, 7, {"shard_docs": 2})
+    return root
+
+
+def test_many_shards_give_the_same_bytes_for_any_worker_count(cli, seven: Path, tmp_path: Path) -> None:
+    digests = {}
+    for name, args in {"inline": ["--engine", "inline"], "w2": ["--workers", "2"], "w3": ["--workers", "3"]}.items():
+        out = tmp_path / name
+        result = cli.invoke(app, ["build", "--root", str(seven), "--out", str(out), "--quiet", *args])
+        assert result.exit_code == 0, result.output
+        digests[name] = tree_digest(out)
+    assert digests["inline"] == digests["w2"] == digests["w3"]
+    files = sorted(f for f in digests["inline"] if f.startswith("data/documents/"))
+    # every shard wrote its part; the split's parts are numbered the way the Hub names shards
+    by_split: dict[str, list[str]] = {}
+    for f in files:
+        by_split.setdefault(f.split("/")[-1].split("-")[0], []).append(f)
+    for split, names in by_split.items():
+        n = len(names)
+        assert names == [f"data/documents/{split}-{k:05d}-of-{n:05d}.parquet" for k in range(n)]
+    assert sum(len(v) for v in by_split.values()) > len(by_split)  # more than one file for some split
+    assert not any(".parts" in f for f in digests["inline"])
+
+
+def test_the_shard_layout_changes_files_not_rows(cli, seven: Path, tmp_path: Path) -> None:
+    import datasets
+
+    from replicate import set_settings
+
+    small, one = tmp_path / "small", tmp_path / "one"
+    assert cli.invoke(app, ["build", "--root", str(seven), "--out", str(small), "--quiet"]).exit_code == 0
+    whole = shutil.copytree(seven, tmp_path / "whole")
+    set_settings(whole, {"shard_docs": 1000})
+    assert cli.invoke(app, ["build", "--root", str(whole), "--out", str(one), "--quiet"]).exit_code == 0
+    assert len(list((one / "data" / "documents").iterdir())) < len(list((small / "data" / "documents").iterdir()))
+    for config in ("documents", "ner", "attribution"):
+        a = datasets.load_dataset(str(small), config)
+        b = datasets.load_dataset(str(one), config)
+        assert a.keys() == b.keys()
+        for split in a:
+            assert a[split].features == b[split].features
+            assert a[split].to_list() == b[split].to_list(), (config, split)
+
+
+def test_a_rebuild_reuses_unchanged_shards_and_equals_a_clean_build(cli, seven: Path, tmp_path: Path) -> None:
+    corpus = shutil.copytree(seven, tmp_path / "corpus", ignore=shutil.ignore_patterns("build"))
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    first = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet"])
+    assert first.exit_code == 0 and "from build/cache/" not in first.stdout
+    # an annotator relabels one entity in one document: one shard of four is stale
+    export = sorted((corpus / "annotations" / "export").glob("*.json"))[0]
+    tasks = json.loads(export.read_text(encoding="utf-8"))
+    region = next(r for r in tasks[0]["annotations"][0]["result"] if r.get("value", {}).get("labels") == ["PER"])
+    region["value"]["labels"] = ["ORG"]
+    export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    again = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert "(3 of 4 shard(s) unchanged, from build/cache/)" in again.stdout
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(clean), "--quiet", "--no-cache"]).exit_code == 0
+    assert tree_digest(out) == tree_digest(clean)
+    assert len(list((corpus / "build" / "cache").iterdir())) == 4  # the stale entry is gone
+
+
+def test_a_change_of_the_builder_or_its_settings_misses_the_cache(corpus: Path) -> None:
+    from builder.run import cache
+
+    cfg = load_config(corpus)
+    key = cache.build_key(cfg, "1")
+    assert cache.build_key(cfg, "1") == key
+    assert cache.build_key(cfg, "2") != key  # schema version
+    assert cache.build_key(dataclasses.replace(cfg, split_salt="other"), "1") != key
+    (corpus / "annotations" / "registry.csv").write_text(
+        (corpus / "annotations" / "registry.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert cache.build_key(cfg, "1") != key
+
+
+def test_progress_counts_every_document_from_the_workers(seven: Path) -> None:
+    from contextlib import ExitStack
+
+    from builder.run import pipeline
+    from builder.run.progress import Progress
+
+    with ExitStack() as stack:
+        shown = Progress("check", True, stack)
+        out = pipeline.check(load_config(seven), shown, workers=2)
+    assert out.shards == 4 and shown.total == shown.done == 7
+
+
+def test_check_reuses_the_last_builds_shards_and_still_sees_a_change(cli, seven: Path, tmp_path: Path) -> None:
+    corpus = shutil.copytree(seven, tmp_path / "corpus", ignore=shutil.ignore_patterns("build"))
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(tmp_path / "out"), "--quiet"]).exit_code == 0
+    fresh = cli.invoke(app, ["check", "--root", str(corpus), "--quiet", "--no-cache"])
+    cached = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
+    assert fresh.exit_code == cached.exit_code == 0 and fresh.stdout == cached.stdout
+    text = sorted((corpus / "text").glob("*.txt"))[0]
+    body = text.read_text(encoding="utf-8")
+    text.write_text(body[:200] + "।" + body[200:], encoding="utf-8")
+    after = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
+    assert after.exit_code == 1 and f"text-drift  text/{text.name}" in after.stderr
