@@ -8,15 +8,13 @@ from pathlib import Path
 
 import datasets
 import pytest
-
-from builder.run import pipeline
-
-from builder.release import build
+from conftest import REPO, tree_digest
 
 from builder import schema
 from builder.config import load_config
+from builder.release import build
+from builder.run import pipeline
 from builder.run.pipeline import CONFIGS
-from conftest import REPO, tree_digest
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-from builder.read.export import Annotation, Task
 from builder.annotate.offsets import detect_convention, repair
 from builder.annotate.reanchor import reanchor
+from builder.read.export import Annotation, Task
 from builder.records import Problem
 
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.atomic import write_atomic
-from builder.clean.capture import clean_source
+from builder.clean.pages import clean_source
 from builder.errors import BuildError, InvalidCorpus, MissingInput
-from builder.records import Cleaned, Problem, Source
-from builder.read.sources import COLUMNS, KINDS, OPTIONAL, read_sources
 from builder.read.inputs import LIMITS
+from builder.read.sources import COLUMNS, KINDS, OPTIONAL, read_sources
 from builder.read.textfiles import read_hashes, record_hashes, write_text
+from builder.records import Cleaned, Problem, Source
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 

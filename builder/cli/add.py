@@ -28,7 +28,7 @@ def add(
     Example: builder add saved/article.txt --outlet BSS --rights "BSS wire story; research use" --title "…"
     """
     from builder.clean.addpage import add_page
-    from builder.cli.main import _fail
+    from builder.cli.report import fail
     from builder.scheme import load_scheme
 
     try:
@@ -40,10 +40,10 @@ def add(
             published_at=published_at, split=split, kind=kind,
         )  # fmt: skip
     except InvalidCorpus as e:
-        _fail(InvalidCorpus(e.problems) if e.problems else e)
+        fail(InvalidCorpus(e.problems) if e.problems else e)
         return
     except BuildError as e:
-        _fail(e)
+        fail(e)
         return
     for notice in done.notices:
         typer.echo(notice)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import typer
 
-from builder.evaluate import score as E
 from builder.errors import BuildError
+from builder.evaluate import score as E
+from builder.evaluate import floors as F
 
 ROOT = typer.Option(Path("."), "--root", help="Repository root (holds eval/).", file_okay=False)
 UPDATE = typer.Option(
@@ -55,7 +56,7 @@ def _pages(s: E.SetScore) -> list[str]:
 
 
 def _floors(report: E.EvalReport, floors: dict) -> list[str]:
-    rows = [f"floors ({E.FLOORS_FILE}):"]
+    rows = [f"floors ({F.FLOORS_FILE}):"]
     for s in report.sets:
         pinned = floors.get("sets", {}).get(s.name, {})
         changed = pinned and pinned.get("fingerprint") != s.fingerprint
@@ -77,7 +78,7 @@ def evaluate(root: Path = ROOT, update: bool = UPDATE, allow_regression: bool = 
     root = root.resolve()
     try:
         report = E.evaluate_sets(root)
-        floors = E.load_floors(root)
+        floors = F.load_floors(root)
     except BuildError as e:
         typer.echo(f"Error: {e}", err=True)
         if e.hint:
@@ -94,20 +95,20 @@ def evaluate(root: Path = ROOT, update: bool = UPDATE, allow_regression: bool = 
     typer.echo("")
     if update:
         try:
-            changes = E.update_floors(report, root, allow_regression=allow_regression)
-        except E.FloorRegression as e:
+            changes = F.update_floors(report, root, allow_regression=allow_regression)
+        except F.FloorRegression as e:
             for row in _floors(report, floors):
                 typer.echo(row)
             typer.echo(f"Error: {e}", err=True)
-            typer.echo(f"hint: {e.hint}; {E.FLOORS_FILE} was not changed", err=True)
+            typer.echo(f"hint: {e.hint}; {F.FLOORS_FILE} was not changed", err=True)
             raise typer.Exit(1) from None
-        for row in _floors(report, E.load_floors(root)):
+        for row in _floors(report, F.load_floors(root)):
             typer.echo(row)
-        typer.echo("\n".join(changes) if changes else f"{E.FLOORS_FILE}: floors unchanged")
+        typer.echo("\n".join(changes) if changes else f"{F.FLOORS_FILE}: floors unchanged")
         return
     for row in _floors(report, floors):
         typer.echo(row)
-    failures = E.check_floors(report, floors)
+    failures = F.check_floors(report, floors)
     if failures:
         for f in failures:
             typer.echo(f"FAIL {f}", err=True)
@@ -115,7 +116,7 @@ def evaluate(root: Path = ROOT, update: bool = UPDATE, allow_regression: bool = 
             typer.echo("hint: a golden set changed or is new: check the scores above, then run "
                        "`builder eval --update` to pin its fingerprint and floors", err=True)
         if any("below its floor" in f or "not measured" in f for f in failures):
-            typer.echo("hint: the pages above show where extraction went wrong: fix builder/extract.py; if the drop "
+            typer.echo("hint: the pages above show where extraction went wrong: fix builder/clean/extract.py; if the drop "
                        "is intended, run `builder eval --update --allow-regression` and say why in the commit", err=True)
         raise typer.Exit(1)
     typer.echo(f"ok: every score is at or above its floor ({len(report.sets)} page set(s))")

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import typer
 
-from builder.labelstudio import project as L
 from builder.config import BuildConfig, load_config
 from builder.errors import BuildError, MissingInput
+from builder.labelstudio import project as L
+from builder.labelstudio import pull as P
+from builder.labelstudio import session as S
 from builder.labelstudio.pullplan import BACKUP_DIR
 from builder.read.sources import read_sources
 
@@ -32,12 +34,12 @@ ls_app = typer.Typer(
 )
 
 ROOT = typer.Option(Path("."), "--root", help="Repository root (holds pyproject.toml).", file_okay=False)
-URL = typer.Option(None, "--url", envvar=L.URL_ENV, help="Label Studio base URL, e.g. http://127.0.0.1:8080.")
+URL = typer.Option(None, "--url", envvar=S.URL_ENV, help="Label Studio base URL, e.g. http://127.0.0.1:8080.")
 TOKEN = typer.Option(
-    None, "--token", envvar=L.TOKEN_ENV, show_default=False,
+    None, "--token", envvar=S.TOKEN_ENV, show_default=False,
     help="API token (legacy token or personal access token). Prefer the environment variable; never printed.",
 )  # fmt: skip
-TITLE = typer.Option(None, "--title", help=f"Project title (default: ls_project in pyproject, else {L.DEFAULT_TITLE!r}).")
+TITLE = typer.Option(None, "--title", help=f"Project title (default: ls_project in pyproject, else {S.DEFAULT_TITLE!r}).")
 DOCS = typer.Option(None, "--doc", metavar="DOC_ID", help="doc_id to push (repeatable; default: every document with a cleaned text).")
 PREDICT_DOCS = typer.Option(None, "--doc", metavar="DOC_ID",
                             help="doc_id to pre-annotate (repeatable; default: every unannotated task of a document with a cleaned text).")
@@ -95,8 +97,8 @@ def setup(root: Path = ROOT, title: str = TITLE, url: str = URL, token: str = TO
         path = cfg.path(cfg.labeling_config)
         if not path.is_file():
             raise MissingInput(f"{cfg.labeling_config} not found", "restore it from git")
-        session = L.connect(url, token)
-        report = L.setup(session, title or L.default_title(cfg), path.read_text(encoding="utf-8"))
+        session = S.connect(url, token)
+        report = L.setup(session, title or S.default_title(cfg), path.read_text(encoding="utf-8"))
         p = report.project
         if report.action == "unchanged":
             typer.echo(f"project {p.title!r} (id {p.id}) already has this labeling config: nothing changed")
@@ -120,8 +122,8 @@ def push(
     with _guard(token):
         cfg = _config(root)
         docs, skipped = L.local_documents(cfg, doc or ())
-        session = L.connect(url, token)
-        project = L.require_project(session, title or L.default_title(cfg))
+        session = S.connect(url, token)
+        project = S.require_project(session, title or S.default_title(cfg))
         r = L.push(session, project, docs)
         parts = [_docs_line(v, ids) for v, ids in (("created", r.created), ("updated", r.updated), ("unchanged", r.unchanged))]
         typer.echo(f"pushed to project {project.title!r} (id {project.id}): {', '.join(parts)}, {len(r.skipped) + len(skipped)} skipped")
@@ -139,8 +141,8 @@ def predict(root: Path = ROOT, doc: list[str] = PREDICT_DOCS, title: str = TITLE
     with _guard(token):
         cfg = _config(root)
         docs, _ = L.local_documents(cfg, doc or ())
-        session = L.connect(url, token)
-        _echo_predictions(L.predict(session, L.require_project(session, title or L.default_title(cfg)), cfg, docs))
+        session = S.connect(url, token)
+        _echo_predictions(L.predict(session, S.require_project(session, title or S.default_title(cfg)), cfg, docs))
 
 
 def _echo_predictions(r: L.PredictReport) -> None:
@@ -167,10 +169,10 @@ def pull(
     """
     with _guard(token):
         cfg = _config(root)
-        session = L.connect(url, token)
-        project = L.require_project(session, title or L.default_title(cfg))
+        session = S.connect(url, token)
+        project = S.require_project(session, title or S.default_title(cfg))
         known = frozenset(s.doc_id for s in read_sources(cfg.path(cfg.raw_dir))[0])
-        r = L.pull(session, project, cfg.path(cfg.export_dir), replace=replace, dry_run=dry_run,
+        r = P.pull(session, project, cfg.path(cfg.export_dir), replace=replace, dry_run=dry_run,
                    backup_root=cfg.path(BACKUP_DIR), known=known)  # fmt: skip
         verb = "would write" if dry_run else "written"
         typer.echo(

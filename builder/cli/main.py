@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 import typer
 
+from builder.cli.report import fail, report
 from builder.config import BuildConfig, load_config
-from builder.errors import BuildError, InvalidCorpus
+from builder.errors import BuildError
 from builder.labelstudio.pullplan import BACKUP_DIR
-from builder.records import Problem
 
 app = typer.Typer(
     name="builder",
@@ -23,33 +22,12 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals could hold a Label Studio token
 )
 
-# Problems that follow from another one in the same record (a deleted region leaves its relation dangling
-# and its CONTENT without a cue): printed after their causes.
-CONSEQUENCES = frozenset({"orphan-region", "attribution-missing-cue", "attribution-many-cues", "attribution-missing-type",
-                          "attribution-many-sources", "unlinked-source", "provenance-missing", "merge-inconsistent"})  # fmt: skip
 
 ROOT = typer.Option(Path("."), "--root", help="Repository root (holds pyproject.toml).", file_okay=False)
 
 
 def _config(root: Path, **overrides: object) -> BuildConfig:
     return load_config(root.resolve()).with_overrides(**overrides)
-
-
-def _report(problems: list[Problem]) -> None:
-    for p in sorted(problems, key=lambda p: (p.file, p.record, p.code in CONSEQUENCES, p.pointer, p.code)):
-        typer.echo(p.render(), err=True)
-    counts = Counter(p.code for p in problems)
-    summary = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()))
-    typer.echo(f"{len(problems)} problem(s): {summary}", err=True)
-
-
-def _fail(e: BuildError) -> None:
-    if isinstance(e, InvalidCorpus):
-        _report(e.problems)
-    typer.echo(f"Error: {e}", err=True)
-    if e.hint:
-        typer.echo(f"hint: {e.hint}", err=True)
-    raise typer.Exit(1)
 
 
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress output (problems and the result are still printed).")
@@ -68,9 +46,7 @@ def check(root: Path = ROOT, quiet: bool = QUIET, workers: int = WORKERS, engine
 
     Example: builder check
     """
-    from builder.run import pipeline
-
-    from builder.run import progress
+    from builder.run import pipeline, progress
     started = time.perf_counter()
     try:
         cfg = _config(root)
@@ -79,7 +55,7 @@ def check(root: Path = ROOT, quiet: bool = QUIET, workers: int = WORKERS, engine
             outcome = pipeline.check(cfg, shown, workers=workers, engine=engine, cache=None if no_cache else cfg.path(cfg.cache_dir))
         pipeline.require_clean(outcome)
     except BuildError as e:
-        _fail(e)
+        fail(e)
     for notice in outcome.notices:
         typer.echo(notice.render())
     n = {c: sum(outcome.stats.rows.get(c, {}).values()) for c in ("ner", "attribution", "stance")}
@@ -100,20 +76,20 @@ def clean(root: Path = ROOT) -> None:
 
     Example: builder clean
     """
+    from builder.clean.pages import clean_all
     from builder.run import pipeline
-    from builder.clean.capture import clean_all
 
     try:
         cfg = _config(root)
         plan = pipeline.plan_reclean(cfg)
         done, problems = clean_all(cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), annotated=plan.protected)
     except BuildError as e:
-        _fail(e)
+        fail(e)
     for notice in plan.notices:
         typer.echo(notice.render())
     problems = plan.problems + problems
     if problems:
-        _report(problems)
+        report(problems)
     typer.echo(f"cleaned {len(done)} document(s) into {cfg.text_dir}/; kept {len(plan.protected)} annotated text(s) unchanged")
     if problems:
         raise typer.Exit(1)
@@ -142,7 +118,7 @@ def build(
         with progress.documents("build", quiet=quiet) as shown:
             outcome, manifest = build_release(cfg, target, shown, workers=workers, engine=engine, cache=not no_cache)
     except BuildError as e:
-        _fail(e)
+        fail(e)
     seconds = time.perf_counter() - started
     for note in manifest.notes:
         typer.echo(note)
@@ -164,7 +140,7 @@ def card(root: Path = ROOT, check_only: bool = typer.Option(False, "--check", he
         cfg = _config(root)
         state = cardfile.card_state(cfg) if check_only else cardfile.refresh_card(cfg)
     except BuildError as e:
-        _fail(e)
+        fail(e)
     if check_only and state.stale:
         typer.echo(f"Error: {cfg.card_prose} is stale: it differs from the card a build of the current inputs makes", err=True)
         typer.echo(state.diff(), err=True)
@@ -223,7 +199,7 @@ def gold(
             config_xml = cfg.path(cfg.labeling_config).read_text(encoding="utf-8")
             paths = G.seed_gold(server.url, server.api_key, docs, export_dir, label_config=config_xml)
     except BuildError as e:
-        _fail(e)
+        fail(e)
     for p in paths:
         typer.echo(f"wrote {cfg.rel(p)}")
     typer.echo(f"done in {time.perf_counter() - started:.1f}s")

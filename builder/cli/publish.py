@@ -22,7 +22,7 @@ PUSH = typer.Option(False, "--push", help="Really upload (token from HF_TOKEN); 
 FOLDER = typer.Option(None, "--folder", help="Dataset folder (default: out_dir in pyproject).")
 
 
-def _fail(e: BuildError, token: str = "") -> None:
+def fail(e: BuildError, token: str = "") -> None:
     from builder.cli.ls import _mask
 
     message = _mask(str(e), token)
@@ -65,5 +65,5 @@ def publish(
             raise P.PublishFailed("HF_TOKEN is not set", "export HF_TOKEN with a write token for the repo; it is read only from the environment")
         url = P.push(plan, repo_id, token=token, revision=revision)
     except BuildError as e:
-        _fail(e, token)
+        fail(e, token)
     typer.echo(f"pushed {len(plan.files)} file(s) to {repo_id}@{revision}: {url}")

@@ -53,13 +53,14 @@ def unpulled(url: str, token: str, title: str, export_dir: Path) -> tuple[int, l
 
     It is the plan of a pull that writes nothing (dry run; --replace so a conflict does not stop the count).
     """
-    from builder.labelstudio import project as L
+    from builder.labelstudio import pull as P
+    from builder.labelstudio import session as S
 
-    session = L.connect(url, token)
-    project = L.find_project(session, title)
+    session = S.connect(url, token)
+    project = S.find_project(session, title)
     if project is None:
         return 0, []
-    plan = L.pull(session, project, export_dir, dry_run=True, replace=True).plan
+    plan = P.pull(session, project, export_dir, dry_run=True, replace=True).plan
     return plan.unpulled, [d.doc_id for d in plan.docs if d.unpulled]
 
 
@@ -74,8 +75,8 @@ def server(
 
     Example: builder server --port 8080
     """
-    from builder.labelstudio.project import LabelStudioError, default_title
     from builder.labelstudio.server import CREDENTIALS_FILE, USERNAME, LabelStudioServer
+    from builder.labelstudio.session import LabelStudioError, default_title
 
     try:
         cfg = load_config(root.resolve())

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from builder.derive import tokens
 from builder.annotate.adjudicate import Adjudication
 from builder.annotate.annotation import Attribution, Gold
+from builder.derive import tokens
 from builder.read.export import Task
+from builder.read.textfiles import text_sha256
 from builder.records import Cleaned, Problem, Source
 from builder.scheme import Scheme
-from builder.read.textfiles import text_sha256
 
 UNNAMED = "unnamed"
 

@@ -13,7 +13,6 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # spaCy is imported by nlp(), in the process that tokenises (a worker), not on import

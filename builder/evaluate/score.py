@@ -17,29 +17,16 @@ lower one unless told to, and writes the file atomically.
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import math
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-from builder.atomic import write_atomic
-from builder.errors import BuildError, MissingInput
+from builder.evaluate.goldsets import SET_NAMES, GoldPage, PageSet, load_page_sets, normalize_line, parse_iso
 from builder.records import Cleaned, Problem
-
-EVAL_DIR = "eval"
-GOLD_FILE = "eval/gold.json"
-PAGES_DIR = "eval/pages"
-FLOORS_FILE = "eval/floors.json"
-SHARED_DIR = "../shared/realdata"  # relative to the repository root
-SET_NAMES = ("ours", "trafilatura", "newspaper4k")
 
 # Metric names as they appear in reports and in eval/floors.json, with their column labels.
 METRICS: dict[str, str] = {
@@ -53,193 +40,10 @@ METRICS: dict[str, str] = {
     "snippet_precision": "snip-P",  # `without` snippets absent
 }
 _JOINERS = ("\u200c", "\u200d")
-_EPS = 1e-9
-
 Extractor = Callable[..., tuple[Cleaned, list[Problem]]]  # clean_html(raw, doc_id, *, file=…)
 
 
-class BadGoldSet(BuildError):
-    """A golden set cannot be read, or contradicts itself."""
-
-    hint = "fix the golden set listed above (see eval/README.md)"
-
-
-class FloorRegression(BuildError):
-    """`--update` would lower a pinned floor."""
-
-    hint = ("fix the extractor, or, if the drop is intended (say why in the commit), "
-            "re-run with `builder eval --update --allow-regression`")
-
-
 # ---------------------------------------------------------------------------- golden sets
-
-
-@dataclass(frozen=True, slots=True)
-class GoldPage:
-    """One page of a golden set and what a correct extraction of it contains."""
-
-    page_id: str
-    file: str  # shown in reports, relative to the repository root
-    html: bytes = field(repr=False)
-    body: tuple[str, ...] | None = None  # expected body lines, normalised; None: not judged line by line
-    title: str | None = None
-    published: str | None = None  # ISO 8601 date or datetime
-    with_: tuple[str, ...] = ()  # snippets that must appear
-    without: tuple[str, ...] = ()  # snippets that must not appear
-
-
-@dataclass(frozen=True, slots=True)
-class PageSet:
-    name: str
-    origin: str  # folder, relative to the repository root
-    fingerprint: str  # sha256 over the set's gold and page files
-    pages: tuple[GoldPage, ...]
-
-
-def normalize_line(text: str) -> str:
-    """NFC with every whitespace run collapsed to one space and the ends stripped."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def fingerprint(files: dict[str, bytes]) -> str:
-    """SHA-256 over (name, sha256 of bytes) of every file, in name order."""
-    h = hashlib.sha256()
-    for name in sorted(files):
-        h.update(f"{name}\0{hashlib.sha256(files[name]).hexdigest()}\n".encode())
-    return h.hexdigest()
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise BadGoldSet(f"{what}: cannot read {path.name}: {e.strerror}") from None
-
-
-def _json(raw: bytes, what: str) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadGoldSet(f"{what} is not valid UTF-8 JSON: {e}") from None
-
-
-def _strings(entry: dict[str, Any], key: str, errors: list[str], where: str, *, required: bool) -> tuple[str, ...]:
-    """entry[key] as a tuple of non-empty strings; an error (prefixed with the record) otherwise."""
-    value = entry.get(key)
-    if value is None and not required:
-        return ()
-    if not isinstance(value, list) or not value or not all(isinstance(s, str) and s.strip() for s in value):
-        errors.append(f"{where}: {key!r} must be a non-empty list of non-empty strings")
-        return ()
-    return tuple(value)
-
-
-def load_ours(root: Path) -> PageSet:
-    """eval/gold.json and the pages it names; every inconsistency is reported at once."""
-    gold_path = root / GOLD_FILE
-    if not gold_path.is_file():
-        raise MissingInput(f"{GOLD_FILE} not found", "restore eval/ from git")
-    raw_gold = _read(gold_path, GOLD_FILE)
-    doc = _json(raw_gold, GOLD_FILE)
-    entries = doc.get("pages") if isinstance(doc, dict) else None
-    if not isinstance(entries, dict) or not entries:
-        raise BadGoldSet(f"{GOLD_FILE}: expected an object with a non-empty 'pages' object")
-    files = {GOLD_FILE: raw_gold}
-    pages, errors = [], []
-    for page_id, entry in entries.items():
-        where = f"{GOLD_FILE} › {page_id}"
-        if not isinstance(entry, dict):
-            errors.append(f"{where}: must be an object")
-            continue
-        body = _strings(entry, "body", errors, where, required=True)
-        with_ = _strings(entry, "with", errors, where, required=True)
-        without = _strings(entry, "without", errors, where, required=True)
-        title, published, name = entry.get("title"), entry.get("published"), entry.get("file")
-        for i, line in enumerate(body):
-            if line != normalize_line(line):
-                errors.append(f"{where}: body[{i}] is not whitespace-normalised NFC")
-        if not isinstance(title, str) or title != normalize_line(title) or not title:
-            errors.append(f"{where}: 'title' must be a non-empty whitespace-normalised NFC string")
-        if not isinstance(published, str) or _parse_iso(published) is None:
-            errors.append(f"{where}: 'published' must be an ISO 8601 date or datetime, got {published!r}")
-        text = normalize_line(" ".join(body))
-        errors += [f"{where}: 'with' snippet {s!r} is not in the body" for s in with_ if normalize_line(s) not in text]
-        errors += [f"{where}: 'without' snippet {s!r} is in the gold body or title"
-                   for s in without if normalize_line(s) in text or normalize_line(s) in normalize_line(str(title))]
-        if not isinstance(name, str) or not (root / PAGES_DIR / name).is_file():
-            errors.append(f"{where}: 'file' must name a page in {PAGES_DIR}/, got {name!r}")
-            continue
-        html = _read(root / PAGES_DIR / name, where)
-        files[f"{PAGES_DIR}/{name}"] = html
-        pages.append(GoldPage(page_id, f"{PAGES_DIR}/{name}", html, body, title, published, with_, without))
-    named = {p.file for p in pages}
-    errors += [f"{PAGES_DIR}/{p.name}: page has no entry in {GOLD_FILE}"
-               for p in sorted((root / PAGES_DIR).glob("*.html")) if f"{PAGES_DIR}/{p.name}" not in named]
-    if errors:
-        raise BadGoldSet(f"{len(errors)} problem(s) in the golden set:\n  " + "\n  ".join(errors))
-    return PageSet("ours", PAGES_DIR, fingerprint(files), tuple(pages))
-
-
-def load_trafilatura(folder: Path, origin: str) -> PageSet:
-    """trafilatura's eval subset: {url: {file, title, date, with, without}} plus html/<file>."""
-    raw = _read(folder / "evaldata_subset.json", origin)
-    doc = _json(raw, f"{origin}/evaldata_subset.json")
-    files, pages, errors = {"evaldata_subset.json": raw}, [], []
-    for url, entry in (doc.items() if isinstance(doc, dict) else []):
-        where = f"{origin}/evaldata_subset.json › {url}"
-        name = entry.get("file") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not (folder / "html" / name).is_file():
-            errors.append(f"{where}: 'file' must name a page in html/, got {name!r}")
-            continue
-        with_ = _strings(entry, "with", errors, where, required=True)
-        without = _strings(entry, "without", errors, where, required=True)
-        html = _read(folder / "html" / name, where)
-        files[f"html/{name}"] = html
-        title = normalize_line(entry["title"]) if entry.get("title") else None
-        pages.append(GoldPage(Path(name).stem, f"{origin}/html/{name}", html, None, title,
-                              entry.get("date") or None, with_, without))
-    if errors or not pages:
-        raise BadGoldSet(f"{origin}: " + ("; ".join(errors) or "no pages"))
-    return PageSet("trafilatura", origin, fingerprint(files), tuple(pages))
-
-
-def load_newspaper4k(folder: Path, origin: str) -> PageSet:
-    """newspaper4k's Yonhap page: html, expected text (paragraphs between blank lines), metadata json."""
-    names = ("html__yna_co_kr.html", "txt__yna_co_kr.txt", "metadata__yna_co_kr.json")
-    files = {n: _read(folder / n, origin) for n in names}
-    meta = _json(files[names[2]], f"{origin}/{names[2]}")
-    try:
-        expected = files[names[1]].decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BadGoldSet(f"{origin}/{names[1]} is not UTF-8: {e}") from None
-    body = tuple(normalize_line(ln) for ln in expected.split("\n") if ln.strip())
-    title = normalize_line(meta["title"]) if isinstance(meta, dict) and meta.get("title") else None
-    published = meta.get("publish_date") if isinstance(meta, dict) else None
-    page = GoldPage("yna_co_kr", f"{origin}/{names[0]}", files[names[0]], body, title, published or None)
-    return PageSet("newspaper4k", origin, fingerprint(files), (page,))
-
-
-def load_page_sets(root: Path, names: Iterable[str] = SET_NAMES) -> tuple[list[PageSet], list[str]]:
-    """The requested page sets that exist, and one 'name: reason' line per set skipped."""
-    root = root.resolve()
-    shared = root.parent / "shared" / "realdata"
-    sets, skipped = [], []
-    for name in names:
-        if name == "ours":
-            sets.append(load_ours(root))
-            continue
-        if name not in SET_NAMES:
-            raise BuildError(f"unknown page set {name!r}", f"choose from {', '.join(SET_NAMES)}")
-        sub, loader, marker = {
-            "trafilatura": ("adbar-trafilatura", load_trafilatura, "evaldata_subset.json"),
-            "newspaper4k": ("AndyTheFactory-newspaper4k", load_newspaper4k, "html__yna_co_kr.html"),
-        }[name]
-        origin = f"{SHARED_DIR}/{sub}"
-        if not (shared / sub / marker).is_file():
-            skipped.append(f"{name}: {origin} not present")
-            continue
-        sets.append(loader(shared / sub, origin))
-    return sets, skipped
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -349,16 +153,9 @@ def _joiner_words(lines: Iterable[str]) -> Counter[str]:
     return Counter(w for ln in lines for w in ln.split() if any(j in w for j in _JOINERS))
 
 
-def _parse_iso(value: str) -> datetime | date | None:
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def date_matches(got: datetime | date | None, want: str) -> bool:
     """A gold date matches the day (in the page's own zone); a gold datetime matches the instant."""
-    expected = _parse_iso(want)
+    expected = parse_iso(want)
     if got is None or expected is None:
         return False
     if not isinstance(expected, datetime):
@@ -475,85 +272,3 @@ def evaluate_sets(root: Path, names: Iterable[str] = SET_NAMES, extractor: Extra
 # ---------------------------------------------------------------------------- floors
 
 
-def floor3(value: float) -> float:
-    """Round down to 3 decimals (0.9637 → 0.963; 0.963 stays 0.963 despite binary floating point)."""
-    return math.floor(round(value * 1000, 6)) / 1000
-
-
-def load_floors(root: Path) -> dict[str, Any]:
-    """eval/floors.json, or an empty pin set when the file does not exist yet."""
-    path = root / FLOORS_FILE
-    if not path.is_file():
-        return {"sets": {}}
-    doc = _json(path.read_bytes(), FLOORS_FILE)
-    if not isinstance(doc, dict) or not isinstance(doc.get("sets"), dict):
-        raise BadGoldSet(f"{FLOORS_FILE}: expected an object with a 'sets' object", "restore it from git")
-    return doc
-
-
-def check_floors(report: EvalReport, floors: dict[str, Any]) -> list[str]:
-    """Every score below its pinned floor and every golden set changed since pinning; [] when all is well."""
-    failures = []
-    pinned_sets = floors.get("sets", {})
-    for s in report.sets:
-        pinned = pinned_sets.get(s.name)
-        if pinned is None:
-            failures.append(f"{s.name}: no floors pinned in {FLOORS_FILE}")
-            continue
-        if pinned.get("fingerprint") != s.fingerprint:
-            failures.append(
-                f"{s.name}: the golden set changed since its floors were pinned "
-                f"(fingerprint {s.fingerprint[:12]}… ≠ pinned {str(pinned.get('fingerprint'))[:12]}…); "
-                "the floors were measured on other data"
-            )
-        for metric, floor in pinned.get("floors", {}).items():
-            value = s.metrics.get(metric)
-            if value is None:
-                failures.append(f"{s.name}: {metric} has a floor ({floor:.3f}) but was not measured")
-            elif value + _EPS < floor:
-                failures.append(f"{s.name}: {metric} {value:.3f} is below its floor {floor:.3f}")
-    return failures
-
-
-def raise_floors(report: EvalReport, floors: dict[str, Any], *, allow_regression: bool = False) -> tuple[dict[str, Any], list[str]]:
-    """New pins from the scores measured now, and what changed. Raises FloorRegression before lowering any
-    floor (or dropping one) unless allow_regression; a changed golden set is re-pinned under the same rule."""
-    new = copy.deepcopy(floors)
-    new.setdefault("sets", {})
-    changes, lowered = [], []
-    for s in report.sets:
-        old = new["sets"].get(s.name, {})
-        old_floors: dict[str, float] = old.get("floors", {})
-        pins = {m: floor3(v) for m, v in s.metrics.items()}
-        for metric, value in pins.items():
-            before = old_floors.get(metric)
-            if before is None:
-                changes.append(f"{s.name}: {metric} pinned at {value:.3f}")
-            elif value > before:
-                changes.append(f"{s.name}: {metric} raised {before:.3f} → {value:.3f}")
-            elif value < before:
-                lowered.append(f"{s.name}: {metric} {before:.3f} → {value:.3f}")
-        lowered += [f"{s.name}: {m} floor {f:.3f} dropped (no longer measured)" for m, f in old_floors.items() if m not in pins]
-        if old and old.get("fingerprint") != s.fingerprint:
-            changes.append(f"{s.name}: golden set fingerprint re-pinned ({s.fingerprint[:12]}…)")
-        new["sets"][s.name] = {"fingerprint": s.fingerprint, "pages": len(s.pages), "floors": pins}
-    if lowered and not allow_regression:
-        raise FloorRegression(f"refusing to lower {len(lowered)} floor(s): " + "; ".join(lowered))
-    changes += [f"LOWERED {x}" for x in lowered]
-    new["sets"] = dict(sorted(new["sets"].items()))
-    return new, changes
-
-
-def update_floors(report: EvalReport, root: Path, *, allow_regression: bool = False) -> list[str]:
-    """Raise the floors in eval/floors.json to this report's scores; atomic; returns what changed."""
-    floors = load_floors(root)
-    new, changes = raise_floors(report, floors, allow_regression=allow_regression)
-    if new != floors or not (root / FLOORS_FILE).is_file():
-        new = {"about": new.pop("about", _ABOUT), **new}
-        write_atomic(root / FLOORS_FILE, json.dumps(new, ensure_ascii=False, indent=2) + "\n")
-    return changes
-
-
-_ABOUT = ("Pinned floors of `builder eval`, one entry per golden page set: the set's sha256 fingerprint and "
-          "the minimum score per metric (rounded down to 3 decimals). Written by `builder eval --update`, "
-          "which only raises floors; see eval/README.md.")

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from builder.config import BuildConfig
+from builder.labelstudio.goldspec import find_all
 from builder.read.export import read_export
-from builder.labelstudio.gold import find_all
 from builder.scheme import ENTITY
 
 GAZETTEER_PREFIX = "gazetteer-"

@@ -1,4 +1,4 @@
-"""The repository ⇄ a running Label Studio project (SDK 2.x): setup, push, predict, pull. Never prints.
+"""The repository ⇄ a running Label Studio project (SDK 2.x): setup, push, predict. Never prints.
 
 * `setup`:   annotations/labeling_config.xml → the project found by title (created, updated, or left alone).
              A config that would orphan labels, choices, taxonomy paths, relation labels, controls or objects
@@ -12,229 +12,36 @@
              (surface → majority label) → whole-word matches, longest first, never overlapping → one Label
              Studio prediction per unannotated task, model_version "gazetteer-<sha256 of the gazetteer, 12
              hex>". Re-running changes nothing; a changed gazetteer replaces the old gazetteer prediction.
-* `pull`:    the project's full JSON export → annotations/export/<doc_id>.json, a JSON list holding one task,
-             for every task with at least one annotation (cancelled ones included: the builder drops them).
 
-Pull is all-or-nothing: the whole export is downloaded and parsed (and its task count checked against the
-project's) before anything is written; changed files go to a temporary folder next to the export folder and
-are then moved into place with os.replace, one atomic rename per file. Formatting is fixed for reviewable
-git diffs: `json.dumps(task_list, ensure_ascii=False, indent=2, sort_keys=True) + "\\n"`.
-
-What pull changes in the export, deliberately:
-* `drafts` is dropped from every task: drafts are an annotator's unsaved work in progress; they come and go
-  while someone has the task open in the UI, so a pull would differ from the next one without any annotation
-  changing. They are not annotations and the builder never reads them.
-* annotations are sorted by id (the server's order is not documented).
-Nothing else is volatile in the plain JSON export of Label Studio 1.23.2 (checked: two exports of an unchanged
-project are byte-identical; `created_ago` exists only in export snapshots, which pull does not use). Creating
-a prediction bumps the task's `updated_at` and its `predictions`/`total_predictions`, so `predict` leaves tasks
-with annotations alone: re-running push/predict never changes a pulled file.
-
-The API token is only handed to the SDK; no message, report or file of this module contains it.
-Seam for fault tests: `pull(..., fetch=...)` replaces the download (a callable returning the raw export bytes);
-parsing, the completeness check and the atomic write are the same code either way.
+Connecting, errors and task listing: builder.labelstudio.session; `pull`: builder.labelstudio.pull.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
-
-from builder.labelstudio import pullplan
 from builder.config import BuildConfig
-from builder.errors import BadConfig, BuildError, MissingInput
-from builder.read.export import check_raw_task
+from builder.errors import BadConfig, MissingInput
 from builder.labelstudio.gazetteer import GAZETTEER_PREFIX, gazetteer, gazetteer_version, gold_surfaces, match
-from builder.labelstudio.gold import GoldDoc, title_of
-from builder.labelstudio.pullplan import PullPlan
+from builder.labelstudio.goldspec import GoldDoc, title_of
+from builder.labelstudio.pull import download_export, parse_export
+from builder.labelstudio.session import ConfigConflict, LabelStudioError, Project, Session, find_project, list_tasks
 from builder.read.sources import read_sources
 from builder.read.textfiles import read_text
 
-URL_ENV = "LABEL_STUDIO_URL"
-TOKEN_ENV = "LABEL_STUDIO_API_KEY"
-DEFAULT_TITLE = "bn-news"  # used unless BuildConfig carries `ls_project` ([tool.builder] in pyproject.toml)
 DESCRIPTION = "Bengali news: entities, source attribution, stance. Managed by `builder ls` (annotations/labeling_config.xml)."
-PAGE_SIZE = 100  # tasks per page when listing a project (tests lower it to exercise pagination)
-DROPPED_TASK_FIELDS = ("drafts",)  # see the module docstring
-_DOC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-class LabelStudioError(BuildError):
-    """Label Studio answered with an error, or its answer cannot be used."""
-
-
-class ServerUnreachable(LabelStudioError):
-    """No Label Studio answers at the URL (connection refused, DNS, timeout)."""
-
-
-class AuthFailed(LabelStudioError):
-    """No token, or the server rejected it (401/403)."""
-
-
-class ProjectMissing(LabelStudioError):
-    """No project with the title exists (push/pull/predict before setup)."""
-
-
-class ConfigConflict(LabelStudioError):
-    """The new labeling config would orphan values that annotations on the server use."""
-
-
-class ExportIncomplete(LabelStudioError):
-    """The export did not arrive complete (truncated, broken off, or fewer tasks than the project has)."""
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # connection
 
 
-@dataclass(frozen=True, slots=True)
-class Project:
-    id: int
-    title: str
-
-
-_REPEAT = "retry: setup, push, predict and pull are safe to repeat"
-
-
-class Session:
-    """An authenticated SDK client plus the URL for messages. repr() never shows the token."""
-
-    def __init__(self, url: str, client: Any) -> None:
-        self.url = url
-        self.client = client
-
-    def __repr__(self) -> str:
-        return f"Session({self.url})"
-
-    @contextmanager
-    def api(self, what: str, *, broken: type[LabelStudioError] | None = None, hint: str = _REPEAT) -> Iterator[None]:
-        """Translate SDK/httpx failures into BuildErrors with hints (messages never carry the token).
-
-        `broken` and `hint` are what a connection that breaks off mid-answer raises and says.
-        """
-        from label_studio_sdk.core.api_error import ApiError
-
-        try:
-            yield
-        except httpx.ConnectError as e:
-            raise ServerUnreachable(f"{what}: cannot connect to Label Studio at {self.url} ({e})", _UNREACHABLE) from None
-        except httpx.TimeoutException as e:
-            raise ServerUnreachable(f"{what}: Label Studio at {self.url} did not answer in time ({type(e).__name__})",
-                                    "the server may be overloaded; retry") from None  # fmt: skip
-        except httpx.HTTPError as e:  # RemoteProtocolError, ReadError, …: the answer broke off
-            raise (broken or LabelStudioError)(f"{what}: the connection to {self.url} broke off ({e})", hint) from None
-        except ApiError as e:
-            detail = _detail(e.body)
-            if e.status_code in (401, 403):
-                raise AuthFailed(f"{what}: Label Studio at {self.url} rejected the API token (HTTP {e.status_code}: {detail})",
-                                 _TOKEN_HINT) from None  # fmt: skip
-            raise LabelStudioError(f"{what}: Label Studio answered HTTP {e.status_code}: {detail}",
-                                   "see the server log for details") from None  # fmt: skip
-
-
-_UNREACHABLE = f"start the server (`builder server`, or your team's instance) and check {URL_ENV} / --url"
-_TOKEN_HINT = (
-    f"set {TOKEN_ENV} (or --token) to the API token shown in Label Studio under Account & Settings; "
-    "a legacy token only works when legacy tokens are enabled for the organisation"
-)
-
-
-def _detail(body: Any) -> str:
-    if isinstance(body, dict):
-        parts = [str(body.get("detail") or "")]
-        if body.get("validation_errors"):
-            parts.append(json.dumps(body["validation_errors"], ensure_ascii=False))
-        return " ".join(p for p in parts if p) or "no detail"
-    return str(body)[:300] if body else "no detail"
-
-
-def connect(url: str | None, token: str | None, *, timeout: float = 60.0) -> Session:
-    """Check the URL answers and the token is accepted (whoami); the SDK client for everything else."""
-    if not url:
-        raise LabelStudioError("no Label Studio URL given", f"set {URL_ENV} or pass --url, e.g. http://127.0.0.1:8080")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        raise LabelStudioError(f"{URL_ENV} / --url must be an http(s) URL without credentials, got {parts.scheme}://{parts.hostname}",
-                               "e.g. http://127.0.0.1:8080")  # fmt: skip
-    if not token:
-        raise AuthFailed("no Label Studio API token given", _TOKEN_HINT)
-    url = url.rstrip("/")
-    # A bare health probe first: the SDK retries refused connections with back-off, which only delays the error.
-    try:
-        httpx.get(f"{url}/health", timeout=min(timeout, 10.0))
-    except httpx.HTTPError as e:
-        raise ServerUnreachable(f"cannot connect to Label Studio at {url} ({e or type(e).__name__})", _UNREACHABLE) from None
-    # heavy import (~1.5 s): only once a server answers
-    from label_studio_sdk import LabelStudio
-
-    session = Session(url, None)
-    with session.api("authentication"):
-        session.client = LabelStudio(base_url=url, api_key=token, timeout=timeout)
-        session.client.users.whoami()
-    return session
-
-
-def default_title(cfg: BuildConfig) -> str:
-    return cfg.ls_project or DEFAULT_TITLE
-
-
-def find_project(session: Session, title: str) -> Project | None:
-    """The project with exactly this title; several with one title is an error (which one would be meant?)."""
-    with session.api(f"looking up project {title!r}"):
-        found = [Project(p.id, p.title) for p in session.client.projects.list(title=title, page_size=PAGE_SIZE) if p.title == title]
-    if len(found) > 1:
-        raise LabelStudioError(f"{len(found)} projects are titled {title!r} (ids {', '.join(str(p.id) for p in found)})",
-                               "rename or delete the extra projects in Label Studio, or pass --title")  # fmt: skip
-    return found[0] if found else None
-
-
-def require_project(session: Session, title: str) -> Project:
-    project = find_project(session, title)
-    if project is None:
-        raise ProjectMissing(f"Label Studio at {session.url} has no project titled {title!r}",
-                             "run `builder ls setup` first (or pass --title of an existing project)")  # fmt: skip
-    return project
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # export download and parsing (also used by builder.labelstudio.gold)
-
-
-def download_export(client: Any, project_id: int) -> bytes:
-    """The project's full JSON export (every task, annotations with completed_by ids), as raw bytes."""
-    return b"".join(client.projects.exports.download_sync(project_id, export_type="JSON", download_all_tasks=True))
-
-
-def parse_export(raw: bytes, where: str = "the export") -> list[dict[str, Any]]:
-    """Raw export bytes → list of task dicts; anything but a complete list of tasks is ExportIncomplete."""
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        reason = f"{e.msg} at byte {e.pos}" if isinstance(e, json.JSONDecodeError) else e.reason
-        raise ExportIncomplete(f"{where} is not complete JSON ({reason}; {len(raw)} bytes arrived)",
-                               "nothing was written; retry the pull (a half-written export is never used)") from None  # fmt: skip
-    if not isinstance(data, list):
-        raise ExportIncomplete(f"{where} is a {type(data).__name__}, not a list of tasks", "nothing was written; retry the pull")
-    for i, task in enumerate(data):
-        ok = (isinstance(task, dict) and isinstance(task.get("id"), int) and isinstance(task.get("data"), dict)
-              and isinstance(task["data"].get("doc_id"), str) and isinstance(task.get("annotations", []), list))  # fmt: skip
-        if not ok:
-            raise LabelStudioError(f"{where}: task #{i} has no integer id, data.doc_id or annotations list",
-                                   "import tasks with `builder ls push`, which always sets data.doc_id")  # fmt: skip
-    return data
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -383,17 +190,6 @@ def local_documents(cfg: BuildConfig, doc_ids: Sequence[str] = ()) -> tuple[list
     return docs, skipped
 
 
-def list_tasks(session: Session, project: Project) -> dict[str, list[Any]]:
-    """data.doc_id → the project's tasks carrying it, over every page of the task list."""
-    by_doc: dict[str, list[Any]] = defaultdict(list)
-    with session.api(f"listing the tasks of project {project.title!r}"):
-        for task in session.client.tasks.list(project=project.id, page_size=PAGE_SIZE):
-            doc_id = (task.data or {}).get("doc_id")
-            if isinstance(doc_id, str):
-                by_doc[doc_id].append(task)
-    return by_doc
-
-
 def _busy(task: Any) -> str | None:
     """Why a task's data must not change (its offsets are in use), or None."""
     done = (task.total_annotations or 0) + (task.cancelled_annotations or 0)
@@ -494,150 +290,3 @@ def predict(session: Session, project: Project, cfg: BuildConfig, docs: Sequence
 # pull: the full export → one stable file per annotated document, all or nothing
 
 
-def render(tasks: list[dict[str, Any]]) -> str:
-    """The committed formatting: sorted keys, two-space indent, real UTF-8, final newline."""
-    return json.dumps(tasks, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
-def normalise(task: Mapping[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in task.items() if k not in DROPPED_TASK_FIELDS}
-    out["annotations"] = sorted(task.get("annotations") or [], key=lambda a: a.get("id", 0))
-    return out
-
-
-@dataclass(slots=True)
-class PullReport:
-    project: Project | None
-    written: list[Path] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    unannotated: int = 0  # tasks on the server without any annotation: not written
-    kept: list[str] = field(default_factory=list)  # local files the export has no annotated task for: left alone
-    plan: PullPlan = field(default_factory=PullPlan)  # annotation by annotation, what the pull changes
-    backup: Path | None = None  # where the local files a --replace pull overwrote were saved
-    dry_run: bool = False
-
-
-class PullRefused(LabelStudioError):
-    """The pull would remove or replace annotations that the local export has."""
-
-
-def _refusal(plan: PullPlan) -> PullRefused:
-    bad = plan.destructive
-    resets = plan.reset
-    head = (f"refusing to pull: {len(bad)} local export file(s) would lose or replace annotations; nothing was written"
-            + (f"\n  the server looks reset or is another server for {len(resets)} document(s)" if resets else ""))  # fmt: skip
-    return PullRefused(
-        head + "\n" + "\n".join(plan.lines()),
-        "if the server is the one the exports came from and its version is the one to keep, pull again with "
-        f"--replace (the replaced files are saved under {pullplan.BACKUP_DIR}/); otherwise point --url at the right "
-        "server, or leave annotations/export/ as it is",
-    )
-
-
-def write_exports(
-    tasks: Sequence[Mapping[str, Any]],
-    export_dir: Path,
-    *,
-    replace: bool = False,
-    dry_run: bool = False,
-    backup_root: Path | None = None,
-    known: frozenset[str] | None = None,
-) -> PullReport:
-    """Write annotations/export/<doc_id>.json for every annotated task; untouched files stay byte-identical.
-
-    Nothing is written when a file would lose or replace an annotation (PullRefused) unless `replace`;
-    the files a replacing pull overwrites are first copied to `backup_root/<UTC time>/`.
-    """
-    by_doc: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    report = PullReport(None, dry_run=dry_run)
-    for task in tasks:
-        if task.get("annotations"):
-            by_doc[task["data"]["doc_id"]].append(task)
-        else:
-            report.unannotated += 1
-    if known is not None:
-        strangers = sorted(d for d in by_doc if d not in known)
-        if strangers:
-            shown = ", ".join(repr(d) for d in strangers[:5]) + (" …" if len(strangers) > 5 else "")
-            raise LabelStudioError(f"{len(strangers)} annotated task(s) carry a doc_id that raw/sources.csv does not list "
-                                   f"({shown}); nothing was written",
-                                   "the project holds tasks that are not this corpus's documents: delete them in Label "
-                                   "Studio, or pull from the right project (--title)")  # fmt: skip
-    # the export schema check `builder check` makes, on each task as the server sent it
-    bad = [p for d in sorted(by_doc) for t in by_doc[d] for p in check_raw_task(dict(t), f"server task {t.get('id')}")] if known is not None else []
-    if bad:
-        raise LabelStudioError(f"{len(bad)} problem(s) in the server's tasks; nothing was written:\n"
-                               + "\n".join(p.render() for p in bad[:10]),
-                               "fix those tasks in Label Studio, then pull again")  # fmt: skip
-    for doc_id, group in sorted(by_doc.items()):
-        if len(group) > 1:
-            ids = ", ".join(str(t["id"]) for t in group)
-            raise LabelStudioError(f"doc_id {doc_id!r} is annotated in {len(group)} tasks (ids {ids}); nothing was written",
-                                   "merge the annotations into one task in Label Studio, delete the others, pull again")  # fmt: skip
-        if not _DOC_ID.fullmatch(doc_id) or ".." in doc_id:
-            raise LabelStudioError(f"doc_id {doc_id!r} of task {group[0]['id']} is not a plain file stem; nothing was written",
-                                   "fix data.doc_id of that task in Label Studio")  # fmt: skip
-    local = sorted(p.stem for p in export_dir.glob("*.json")) if export_dir.is_dir() else []
-    served = {doc_id: normalise(group[0]) for doc_id, group in by_doc.items()}
-    report.plan = pullplan.plan(served, export_dir, local)
-    if report.plan.destructive and not replace:
-        raise _refusal(report.plan)
-    changed: dict[str, bytes] = {}
-    for doc_id, task in sorted(served.items()):
-        content = render([task]).encode("utf-8")
-        target = export_dir / f"{doc_id}.json"
-        if target.is_file() and target.read_bytes() == content:
-            report.unchanged.append(doc_id)
-        else:
-            changed[doc_id] = content
-    report.kept = [d for d in local if d not in by_doc]
-    if dry_run:
-        report.written = [export_dir / f"{d}.json" for d in changed]  # what would be written
-        return report
-    if not changed:
-        return report
-    export_dir.mkdir(parents=True, exist_ok=True)
-    overwritten = [d for d in changed if (export_dir / f"{d}.json").exists()]
-    if overwritten and backup_root is not None and report.plan.destructive:
-        report.backup = pullplan.backup(export_dir, overwritten, backup_root)
-    # The temporary folder sits NEXT TO the export folder: same file system (os.replace is atomic), and the
-    # builder, which reads export_dir/**/*.json, never sees half a pull.
-    staging = Path(tempfile.mkdtemp(prefix=".ls-pull-", dir=export_dir.parent))
-    try:
-        for doc_id, content in changed.items():
-            with open(staging / f"{doc_id}.json", "wb") as f:  # plain open: the usual umask mode
-                f.write(content)
-                f.flush()
-                os.fsync(f.fileno())
-        for doc_id in changed:
-            os.replace(staging / f"{doc_id}.json", export_dir / f"{doc_id}.json")
-            report.written.append(export_dir / f"{doc_id}.json")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return report
-
-
-def pull(
-    session: Session,
-    project: Project,
-    export_dir: Path,
-    *,
-    fetch: Callable[[], bytes] | None = None,
-    replace: bool = False,
-    dry_run: bool = False,
-    backup_root: Path | None = None,
-    known: frozenset[str] | None = None,
-) -> PullReport:
-    """Download the full export (or `fetch()` it: the test seam), check it is complete, then write it."""
-    what = f"the export of project {project.title!r} (id {project.id})"
-    with session.api(f"downloading {what}", broken=ExportIncomplete, hint="retry the pull; nothing was written"):
-        raw = fetch() if fetch is not None else download_export(session.client, project.id)
-    tasks = parse_export(raw, what)
-    with session.api(f"counting the tasks of project {project.title!r}"):
-        expected = session.client.projects.get(project.id).task_number
-    if expected is not None and len(tasks) < expected:
-        raise ExportIncomplete(f"{what} holds {len(tasks)} task(s), the project has {expected}; nothing was written",
-                               "retry the pull")  # fmt: skip
-    report = write_exports(tasks, export_dir, replace=replace, dry_run=dry_run, backup_root=backup_root, known=known)
-    report.project = project
-    return report

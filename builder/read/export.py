@@ -8,9 +8,9 @@ JSON pointer of the offending field; the task is then left out of the build.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -18,8 +18,8 @@ from typing import Any
 
 from jsonschema import Draft7Validator, FormatChecker
 
-from builder.read.inputs import Refused, read_input
 from builder.errors import MissingInput
+from builder.read.inputs import Refused, read_input
 from builder.records import Problem
 
 

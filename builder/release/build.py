@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from builder.run import pipeline
-
-from builder.write import plots
 from builder.annotate.adjudicate import POLICY
 from builder.config import BuildConfig
-from builder.write.outfolder import refuse_inputs
+from builder.release.finish import finish, into_folder
+from builder.release.manifest import Manifest
+from builder.run import pipeline
 from builder.run.pipeline import Outcome
 from builder.run.progress import Progress
-from builder.write.folder import PARTS_DIR, Manifest, finish, into_folder
+from builder.write import plots
+from builder.write.outfolder import refuse_inputs
+from builder.write.shards import PARTS_DIR
 
 if TYPE_CHECKING:
     from builder.release.card import CardInputs

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import datasets
 import pyarrow.parquet as pq
@@ -21,10 +21,8 @@ from datasets.utils.metadata import MetadataConfigs
 
 from builder import schema
 from builder.errors import BuildError, MissingInput
+from builder.release.manifest import Manifest
 from builder.scheme import Scheme
-
-if TYPE_CHECKING:  # write.py imports this module
-    from builder.write.folder import Manifest
 
 BLOCKS = ("FIELDS", "STATS", "PLOTS", "AGREEMENT")
 TAGS = ("news", "quotation-attribution", "stance-detection", "bengali")
@@ -320,8 +318,8 @@ def _check_config(
     problems: list[str] = []
     if scheme is not None:
         if name not in schema.CONFIGS:
-            return [f"{where}: not a config of builder/schema.py"]
-        problems += [f"{where}: README vs schema.py: {d}" for d in _diff(info.features, schema.features(name, scheme))]
+            return [f"{where}: not a config of builder/schema/fields.py"]
+        problems += [f"{where}: README vs builder.schema: {d}" for d in _diff(info.features, schema.features(name, scheme))]
     files_per_split: dict[str, list[Path]] = {}
     for entry in config.get("data_files") or []:
         if not isinstance(entry, dict):

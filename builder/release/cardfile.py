@@ -12,12 +12,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.release import build
 from builder.atomic import write_atomic
-from builder.release.card import read_front_matter, validate_folder
-from builder.release.cardcheck import check_front_matter
 from builder.config import BuildConfig
 from builder.errors import BuildError
+from builder.release import build
+from builder.release.card import read_front_matter, validate_folder
+from builder.release.cardcheck import check_front_matter
 
 
 class InvalidCard(BuildError):

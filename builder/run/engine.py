@@ -32,9 +32,9 @@ from pathlib import Path
 
 from builder.errors import BuildError
 from builder.read.export import Task
+from builder.records import Source
 from builder.run.mapdoc import Context, DocResult, process
 from builder.write.parts import PartSummary, PartWriter
-from builder.records import Source
 
 ENGINES = ("local", "inline", "ray", "slurm")
 START_METHOD = "spawn"
@@ -257,9 +257,8 @@ def _executor(engine: str, job: Job, tasks: int, workers: int):
                      include_dashboard=False, log_to_driver=False, configure_logging=False)  # fmt: skip
         return RayPipelineExecutor(pipeline=[Shard(job)], tasks=tasks, workers=workers, logging_dir=logs,
                                    skip_completed=False, cpus_per_task=1, mem_per_cpu_gb=1)  # fmt: skip
-    from datatrove.executor import LocalPipelineExecutor
-
     import multiprocess
+    from datatrove.executor import LocalPipelineExecutor
 
     multiprocess.set_start_method(START_METHOD, force=True)  # datatrove's Manager() takes the default method
     return LocalPipelineExecutor(pipeline=[Shard(job)], tasks=tasks, workers=min(workers, tasks), logging_dir=logs,

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.derive import tokens
 from builder.annotate.anchor import Notice
-from builder.clean.capture import clean_source
+from builder.annotate.join import join
+from builder.clean.pages import clean_source
+from builder.derive import tokens
 from builder.derive.rows import (
     Document,
     annotation_rows,
@@ -27,12 +28,11 @@ from builder.derive.rows import (
     stance_rows,
     suggested_provenance,
 )
+from builder.derive.split import assign_split
 from builder.read.export import Task, read_export
-from builder.annotate.join import join
+from builder.read.textfiles import compare, read_text
 from builder.records import Problem, Source
 from builder.scheme import Scheme
-from builder.derive.split import assign_split
-from builder.read.textfiles import compare, read_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,20 +14,20 @@ from typing import Any
 
 from builder import schema
 from builder.annotate.anchor import Notice, anchor
-from builder.clean.capture import clean_source
+from builder.annotate.join import misnamed, unknown_doc
+from builder.clean.pages import clean_source
 from builder.config import BuildConfig, load_pseudonym_key
+from builder.derive.split import split_order
 from builder.errors import InvalidCorpus
 from builder.read.export import Task, export_files, iter_exports, read_export
-from builder.annotate.join import misnamed, unknown_doc
+from builder.read.sources import read_sources
+from builder.read.textfiles import read_text
+from builder.records import Problem
 from builder.run.engine import default_workers, map_documents
 from builder.run.mapdoc import Context
-from builder.write.parts import Stats
 from builder.run.progress import Progress
-from builder.records import Problem
 from builder.scheme import Scheme, load_scheme
-from builder.read.sources import read_sources
-from builder.derive.split import split_order
-from builder.read.textfiles import read_text
+from builder.write.parts import Stats
 
 CONFIGS = schema.CONFIGS
 

@@ -11,18 +11,11 @@ import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from builder.write import browser
-
-from builder.write import croissant
-
-from builder.write import exports
-
-from builder.write import plots
-
 from builder import schema
-from builder.write.parts import Stats
 from builder.scheme import Scheme
-from builder.write.folder import place_parts
+from builder.write import browser, croissant, exports, plots
+from builder.write.parts import Stats
+from builder.write.shards import place_parts
 
 EXPORTS = exports.EXPORTS
 

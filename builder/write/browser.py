@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import html
 import json
-from functools import cache
-from importlib import resources
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

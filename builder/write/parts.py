@@ -23,12 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.write import encode
-
 from builder import schema
-from builder.write.plots import DocAgreement, doc_agreement
 from builder.records import Problem
 from builder.scheme import Scheme
+from builder.write import encode
+from builder.write.plots import DocAgreement, doc_agreement
 
 BATCH_ROWS = 1_000  # rows per Parquet row group: far below the ~100 MB the dataset viewer expects
 SUB_DOCS = 8  # documents whose rows are held as Python objects before they are encoded to Arrow
@@ -238,9 +237,7 @@ class PartWriter:
             self._export(doc_id, split, rows)
 
     def _export(self, doc_id: str, split: str, rows: Rows) -> None:
-        from builder.write import browser
-
-        from builder.write import exports
+        from builder.write import browser, exports
         ner = rows.get("ner", [])
         if ner:
             self._stream(f"conll/{split}.conll").write(exports.conll(ner))

@@ -7,10 +7,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from builder.run import pipeline
 from builder.annotate.adjudicate import adjudicate, merge_results
 from builder.config import load_config
 from builder.read.export import Annotation
+from builder.run import pipeline
 
 
 def region(rid: str, label: str, start: int, end: int, control: str = "entity") -> dict:

@@ -10,14 +10,13 @@ import json
 from pathlib import Path
 
 import datasets
+from conftest import apply_edits
 
-from builder.run import pipeline
-
-from builder.release import build
+from builder.annotate.offsets import cp_to_utf16
 from builder.cli.main import app
 from builder.config import load_config
-from builder.annotate.offsets import cp_to_utf16
-from conftest import apply_edits
+from builder.release import build
+from builder.run import pipeline
 
 DOC = "003_def7398b55f8b37b"
 EXPORT = f"annotations/export/{DOC}.json"
@@ -94,8 +93,8 @@ def test_edit_inside_an_entity_is_lost_and_clean_refuses(cli, corpus: Path) -> N
 def _document(cfg, doc_id: str):
     """One document's joined record, from the map step run in this process."""
     from builder.read.export import iter_exports
-    from builder.run.mapdoc import Context, process
     from builder.read.sources import read_sources
+    from builder.run.mapdoc import Context, process
 
     scheme = pipeline.check(cfg, engine="inline").scheme
     source = next(s for s in read_sources(cfg.path(cfg.raw_dir))[0] if s.doc_id == doc_id)

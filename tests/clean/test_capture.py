@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.clean.capture import clean_all, clean_capture, clean_source
+from builder.clean.capture import clean_capture
 from builder.clean.dates import DHAKA
+from builder.clean.pages import clean_all, clean_source
 from builder.records import Source
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,5 +1,6 @@
 """HTML route: trafilatura with ZWJ/ZWNJ protection, charset checks, metadata (JSON-LD, then meta
-tags, then visible text), credits, and hostile pages that must end in a named Problem."""
+tags, then visible text), credits, and hostile pages that must end in a named Problem.
+"""
 
 import json
 import random
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from builder.clean import extract
-from builder.clean.capture import clean_source
 from builder.clean.dates import DHAKA
-from builder.clean.extract import MAX_HTML_BYTES, clean_html, decode_html
+from builder.clean.decode import decode_html
+from builder.clean.extract import MAX_HTML_BYTES, clean_html
+from builder.clean.pages import clean_source
 from builder.records import Source
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"

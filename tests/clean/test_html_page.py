@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import datasets
+from conftest import tree_digest
 
 from builder.cli.main import app
-from conftest import tree_digest
 
 DOC = "900_html_demo"
 PAGE = Path(__file__).parents[1] / "data" / "html" / f"{DOC}.html"

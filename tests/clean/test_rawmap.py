@@ -17,8 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builder.clean import rawmap
-from builder.clean.capture import clean_capture, clean_source
+from builder.clean.capture import clean_capture
 from builder.clean.extract import clean_html
+from builder.clean.htmlscan import scan_html
+from builder.clean.pages import clean_source
 from builder.records import Cleaned, MapEntry, Source
 
 REPO = Path(__file__).resolve().parents[2]
@@ -242,7 +244,7 @@ def test_scan_skips_scripts_styles_comments_and_keeps_rcdata() -> None:
     page = ("<html><head><title>শিরোনাম &amp; আরও</title><style>p::before{content:'স্টাইল'}</style></head>"
             "<body><!-- মন্তব্য <p>লুকানো</p> --><script>document.write('<p>স্ক্রিপ্ট</p>')</script>"
             "<p>দৃশ্যমান<br>লেখা</p><textarea>ফর্মের &lt;লেখা&gt;</textarea> a < b <3 </ p> শেষ</body></html>")
-    scan = rawmap.scan_html(page)
+    scan = scan_html(page)
     assert scan.text.key == "শিরোনাম&আরওদৃশ্যমানলেখাফর্মের<লেখা>a<b<3শেষ"
 
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import apply_edits, tree_digest
 
 from builder.cli.main import app
-from conftest import apply_edits, tree_digest
 
 BAD = sorted((Path(__file__).parents[1] / "data" / "bad").glob("*.json"))
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.labelstudio.server import CREDENTIALS_FILE, LabelStudioServer, free_port
+from builder.labelstudio.server import CREDENTIALS_FILE, LabelStudioServer
+from builder.labelstudio.template import free_port
 
 pytestmark = pytest.mark.server
 
@@ -178,7 +179,7 @@ def test_a_busy_port_is_refused_not_reported_as_up(corpus: Path) -> None:
 def test_every_template_copy_has_its_own_password_token_and_secret(tmp_path: Path) -> None:
     from label_studio_sdk import LabelStudio
 
-    from builder.labelstudio.project import AuthFailed, connect
+    from builder.labelstudio.session import AuthFailed, connect
 
     with LabelStudioServer(tmp_path / "a") as a, LabelStudioServer(tmp_path / "b") as b:
         assert a.from_template and b.from_template

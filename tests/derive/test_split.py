@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from builder.errors import BadConfig
 from builder.derive.split import assign_split, split_order
+from builder.errors import BadConfig
 
 SALT = "bn-news-v1"
 RATIOS = {"train": 80, "validation": 10, "test": 10}

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from builder.derive import tokens
 from builder.derive.tokens import Sentence, bio_tags, bio_tags_document, sentences, sentences_many
-from conftest import REPO, SHARED
 
 ZWJ = "\u200d"
 NBSP = "\u00a0"

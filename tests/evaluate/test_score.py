@@ -14,10 +14,12 @@ import lxml.html
 import pytest
 from typer.testing import CliRunner
 
-from builder.evaluate import score as E
-from builder.cli.main import app
 from builder.clean.dates import DHAKA
 from builder.clean.extract import clean_html
+from builder.cli.main import app
+from builder.evaluate import score as E
+from builder.evaluate import floors as F
+from builder.evaluate import goldsets as G
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "realdata"
@@ -36,7 +38,7 @@ def _explain(report: E.EvalReport) -> str:
 
 def test_gate_our_pages() -> None:
     report = E.evaluate_sets(REPO, ["ours"])
-    failures = E.check_floors(report, E.load_floors(REPO))
+    failures = F.check_floors(report, F.load_floors(REPO))
     assert failures == [], "\n".join(failures) + "\n" + _explain(report)
 
 
@@ -45,13 +47,13 @@ def test_gate_shared_pages(name: str) -> None:
     report = E.evaluate_sets(REPO, [name])
     if not report.sets:
         pytest.skip(f"shared real data not available ({', '.join(report.skipped)})")
-    failures = E.check_floors(report, E.load_floors(REPO))
+    failures = F.check_floors(report, F.load_floors(REPO))
     assert failures == [], "\n".join(failures) + "\n" + _explain(report)
 
 
 def test_every_present_set_has_floors() -> None:
-    sets, _ = E.load_page_sets(REPO)
-    pinned = E.load_floors(REPO)["sets"]
+    sets, _ = G.load_page_sets(REPO)
+    pinned = F.load_floors(REPO)["sets"]
     for s in sets:
         assert s.name in pinned and set(pinned[s.name]["floors"]) >= {"title", "date"}, s.name
     assert set(pinned["ours"]["floors"]) == set(E.METRICS)
@@ -64,11 +66,11 @@ def _visible(html: bytes) -> str:
     tree = lxml.html.document_fromstring(html)
     for bad in tree.xpath("//script | //style | //head"):
         bad.drop_tree()
-    return E.normalize_line(tree.text_content())
+    return G.normalize_line(tree.text_content())
 
 
 def test_our_golden_set_matches_its_pages() -> None:
-    ours = E.load_ours(REPO)
+    ours = G.load_ours(REPO)
     assert len(ours.pages) >= 6
     words = set()
     for page in ours.pages:
@@ -89,15 +91,15 @@ def test_our_golden_set_matches_its_pages() -> None:
 
 def test_gold_json_errors_name_the_page(tmp_path: Path) -> None:
     root = _eval_copy(tmp_path)
-    gold = json.loads((root / E.GOLD_FILE).read_text(encoding="utf-8"))
+    gold = json.loads((root / G.GOLD_FILE).read_text(encoding="utf-8"))
     page = gold["pages"]["t1-semantic-bss"]
     page["body"][0] = page["body"][0] + "  "
     page["with"] = ["এই কথাটি কোথাও নেই"]
     gold["pages"]["t3-jsonld-rab"]["published"] = "২১ সেপ্টেম্বর"
-    (root / E.GOLD_FILE).write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
-    (root / E.PAGES_DIR / "stray.html").write_text("<p>x</p>", encoding="utf-8")
-    with pytest.raises(E.BadGoldSet) as err:
-        E.load_ours(root)
+    (root / G.GOLD_FILE).write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    (root / G.PAGES_DIR / "stray.html").write_text("<p>x</p>", encoding="utf-8")
+    with pytest.raises(G.BadGoldSet) as err:
+        G.load_ours(root)
     msg = str(err.value)
     assert "t1-semantic-bss: body[0] is not whitespace-normalised NFC" in msg
     assert "t1-semantic-bss: 'with' snippet 'এই কথাটি কোথাও নেই' is not in the body" in msg
@@ -116,7 +118,7 @@ def _drop_last_paragraph(raw: bytes, doc_id: str, *, file: str | None = None):
 
 def test_worse_extractor_falls_below_the_floor() -> None:
     report = E.evaluate_sets(REPO, ["ours"], extractor=_drop_last_paragraph)
-    failures = E.check_floors(report, E.load_floors(REPO))
+    failures = F.check_floors(report, F.load_floors(REPO))
     assert any(f.startswith("ours: recall ") and "below its floor" in f for f in failures), failures
     t1 = next(p for p in report.sets[0].pages if p.page_id == "t1-semantic-bss")
     assert t1.missing and t1.recall == pytest.approx(12 / 13) and t1.precision == 1.0
@@ -124,7 +126,7 @@ def test_worse_extractor_falls_below_the_floor() -> None:
 
 
 def test_line_scores_count_duplicates_and_drop_the_title() -> None:
-    page = E.GoldPage("p", "p.html", b"", body=("ক খ", "গ ঘ", "গ ঘ"), title="শিরোনাম", published="2025-08-13")
+    page = G.GoldPage("p", "p.html", b"", body=("ক খ", "গ ঘ", "গ ঘ"), title="শিরোনাম", published="2025-08-13")
 
     def fake(raw, doc_id, *, file=None):
         text = "শিরোনাম\n\nক  খ\n\nগ ঘ\n\nবিজ্ঞাপন"
@@ -138,7 +140,7 @@ def test_line_scores_count_duplicates_and_drop_the_title() -> None:
 
 
 def test_a_crash_scores_zero_and_says_why() -> None:
-    page = E.GoldPage("p", "p.html", b"", body=("ক",), title="খ")
+    page = G.GoldPage("p", "p.html", b"", body=("ক",), title="খ")
 
     def boom(raw, doc_id, *, file=None):
         raise ValueError("bad page")
@@ -149,7 +151,7 @@ def test_a_crash_scores_zero_and_says_why() -> None:
 
 def test_zwj_words_must_survive() -> None:
     rab = "র\u200d্যাবের"
-    page = E.GoldPage("p", "p.html", b"", body=(f"{rab} অভিযান", f"আবার {rab}"), title="ক")
+    page = G.GoldPage("p", "p.html", b"", body=(f"{rab} অভিযান", f"আবার {rab}"), title="ক")
 
     def stripped(raw, doc_id, *, file=None):  # the ZWJ of the first র‍্যাবের is gone
         return E.Cleaned(doc_id, f"ক\n\nর্যাবের অভিযান\n\nআবার {rab}", title="ক"), []
@@ -169,7 +171,7 @@ def test_dates_compare_instants_or_days() -> None:
 
 
 def test_floor3_rounds_down() -> None:
-    assert E.floor3(0.963) == 0.963 and E.floor3(0.9639) == 0.963 and E.floor3(2 / 3) == 0.666 and E.floor3(1.0) == 1.0
+    assert F.floor3(0.963) == 0.963 and F.floor3(0.9639) == 0.963 and F.floor3(2 / 3) == 0.666 and F.floor3(1.0) == 1.0
 
 
 # ------------------------------------------------------------------ floors: check, update, fingerprint
@@ -188,7 +190,7 @@ def _report(metrics: dict[str, float], fp: str = "f" * 64) -> E.EvalReport:
 
 def test_update_raises_floors_rounded_down(tmp_path: Path) -> None:
     floors = {"sets": {"ours": {"fingerprint": "f" * 64, "floors": {"recall": 0.5}}}}
-    new, changes = E.raise_floors(_report({"recall": 0.83379, "f1": 0.9}), floors)
+    new, changes = F.raise_floors(_report({"recall": 0.83379, "f1": 0.9}), floors)
     assert new["sets"]["ours"]["floors"] == {"recall": 0.833, "f1": 0.9}
     assert changes == ["ours: recall raised 0.500 → 0.833", "ours: f1 pinned at 0.900"]
     assert floors["sets"]["ours"]["floors"] == {"recall": 0.5}  # the input is not modified
@@ -196,57 +198,57 @@ def test_update_raises_floors_rounded_down(tmp_path: Path) -> None:
 
 def test_update_refuses_to_lower_a_floor(tmp_path: Path) -> None:
     root = _eval_copy(tmp_path)
-    before = (root / E.FLOORS_FILE).read_bytes()
-    pinned = E.load_floors(root)["sets"]["ours"]
+    before = (root / F.FLOORS_FILE).read_bytes()
+    pinned = F.load_floors(root)["sets"]["ours"]
     worse = dict(pinned["floors"], recall=pinned["floors"]["recall"] - 0.1, f1=1.0)
-    with pytest.raises(E.FloorRegression) as err:
-        E.update_floors(_report(worse, pinned["fingerprint"]), root)
+    with pytest.raises(F.FloorRegression) as err:
+        F.update_floors(_report(worse, pinned["fingerprint"]), root)
     assert "ours: recall" in str(err.value) and "f1" not in str(err.value)
-    assert (root / E.FLOORS_FILE).read_bytes() == before  # nothing written, not even the raised f1
+    assert (root / F.FLOORS_FILE).read_bytes() == before  # nothing written, not even the raised f1
 
-    changes = E.update_floors(_report(worse, pinned["fingerprint"]), root, allow_regression=True)
-    after = E.load_floors(root)["sets"]["ours"]["floors"]
-    assert after["recall"] == E.floor3(worse["recall"]) and after["f1"] == 1.0
+    changes = F.update_floors(_report(worse, pinned["fingerprint"]), root, allow_regression=True)
+    after = F.load_floors(root)["sets"]["ours"]["floors"]
+    assert after["recall"] == F.floor3(worse["recall"]) and after["f1"] == 1.0
     assert any(c.startswith("LOWERED ours: recall") for c in changes)
     assert [p.name for p in (root / "eval").iterdir() if p.name.startswith(".")] == []  # no temp file left
 
 
 def test_dropping_a_metric_counts_as_lowering() -> None:
     floors = {"sets": {"ours": {"fingerprint": "f" * 64, "floors": {"recall": 0.5, "zwj": 1.0}}}}
-    with pytest.raises(E.FloorRegression, match="zwj floor 1.000 dropped"):
-        E.raise_floors(_report({"recall": 0.9}), floors)
+    with pytest.raises(F.FloorRegression, match="zwj floor 1.000 dropped"):
+        F.raise_floors(_report({"recall": 0.9}), floors)
 
 
 def test_check_lists_every_failure() -> None:
     floors = {"sets": {"ours": {"fingerprint": "a" * 64, "floors": {"recall": 0.9, "zwj": 1.0, "title": 1.0}}}}
-    failures = E.check_floors(_report({"recall": 0.8, "title": 1.0}, "b" * 64), floors)
+    failures = F.check_floors(_report({"recall": 0.8, "title": 1.0}, "b" * 64), floors)
     assert failures[0].startswith("ours: the golden set changed since its floors were pinned")
     assert failures[1:] == ["ours: recall 0.800 is below its floor 0.900", "ours: zwj has a floor (1.000) but was not measured"]
-    assert E.check_floors(_report({"recall": 0.9, "zwj": 1.0, "title": 1.0}, "a" * 64), floors) == []
-    assert E.check_floors(_report({}), {"sets": {}}) == ["ours: no floors pinned in eval/floors.json"]
+    assert F.check_floors(_report({"recall": 0.9, "zwj": 1.0, "title": 1.0}, "a" * 64), floors) == []
+    assert F.check_floors(_report({}), {"sets": {}}) == ["ours: no floors pinned in eval/floors.json"]
 
 
 def test_changed_golden_set_is_caught_until_acknowledged(tmp_path: Path) -> None:
     root = _eval_copy(tmp_path)
-    gold = json.loads((root / E.GOLD_FILE).read_text(encoding="utf-8"))
+    gold = json.loads((root / G.GOLD_FILE).read_text(encoding="utf-8"))
     gold["pages"]["t4-wordpress-comments"]["without"].append("উত্তর দিন")
-    (root / E.GOLD_FILE).write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
+    (root / G.GOLD_FILE).write_text(json.dumps(gold, ensure_ascii=False, indent=1), encoding="utf-8")
     report = E.evaluate_sets(root)
     assert report.skipped == ("trafilatura: ../shared/realdata/adbar-trafilatura not present",
                               "newspaper4k: ../shared/realdata/AndyTheFactory-newspaper4k not present")
-    failures = E.check_floors(report, E.load_floors(root))
+    failures = F.check_floors(report, F.load_floors(root))
     assert len(failures) == 1 and "golden set changed" in failures[0], failures
-    E.update_floors(report, root)
-    assert E.check_floors(report, E.load_floors(root)) == []
-    assert E.load_floors(root)["sets"]["ours"]["fingerprint"] == report.sets[0].fingerprint
+    F.update_floors(report, root)
+    assert F.check_floors(report, F.load_floors(root)) == []
+    assert F.load_floors(root)["sets"]["ours"]["fingerprint"] == report.sets[0].fingerprint
 
 
 def test_page_bytes_are_part_of_the_fingerprint(tmp_path: Path) -> None:
     root = _eval_copy(tmp_path)
-    before = E.load_ours(root).fingerprint
-    page = root / E.PAGES_DIR / "t3-jsonld-rab.html"
+    before = G.load_ours(root).fingerprint
+    page = root / G.PAGES_DIR / "t3-jsonld-rab.html"
     page.write_bytes(page.read_bytes().replace(b"</body>", b"<!-- edited --></body>"))
-    assert E.load_ours(root).fingerprint != before
+    assert G.load_ours(root).fingerprint != before
 
 
 # ------------------------------------------------------------------ the command
@@ -275,11 +277,11 @@ def test_command_exits_1_below_a_floor(cli: CliRunner, tmp_path: Path, monkeypat
 
 def test_command_update_refuses_then_allows(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _eval_copy(tmp_path)
-    before = (root / E.FLOORS_FILE).read_bytes()
+    before = (root / F.FLOORS_FILE).read_bytes()
     monkeypatch.setattr("builder.clean.extract.clean_html", _drop_last_paragraph)
     result = cli.invoke(app, ["eval", "--root", str(root), "--update"])
     assert result.exit_code == 1 and "refusing to lower" in result.output
-    assert (root / E.FLOORS_FILE).read_bytes() == before
+    assert (root / F.FLOORS_FILE).read_bytes() == before
     result = cli.invoke(app, ["eval", "--root", str(root), "--allow-regression"])
     assert result.exit_code == 2  # only with --update
     result = cli.invoke(app, ["eval", "--root", str(root), "--update", "--allow-regression"])
@@ -289,7 +291,7 @@ def test_command_update_refuses_then_allows(cli: CliRunner, tmp_path: Path, monk
 
 def test_command_asks_to_acknowledge_a_changed_set(cli: CliRunner, tmp_path: Path) -> None:
     root = _eval_copy(tmp_path)
-    page = root / E.PAGES_DIR / "t1-semantic-bss.html"
+    page = root / G.PAGES_DIR / "t1-semantic-bss.html"
     page.write_bytes(page.read_bytes() + b"\n")
     result = cli.invoke(app, ["eval", "--root", str(root)])
     assert result.exit_code == 1 and "golden set changed" in result.output

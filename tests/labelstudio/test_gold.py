@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from builder.config import load_config
-from builder.labelstudio.gold import GoldSpecError, check_docs, find_all, gold_doc_ids, load_doc, problems, resolve, seed_gold
+from builder.labelstudio.gold import check_docs, gold_doc_ids, load_doc, seed_gold
+from builder.labelstudio.goldspec import GoldSpecError, find_all, problems, resolve
 from builder.scheme import load_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,7 +178,8 @@ def test_committed_export_is_the_resolved_spec(cfg, doc_id):
 
 
 def test_missing_server_executable_names_the_setup_step(monkeypatch, tmp_path):
-    from builder.labelstudio.server import LabelStudioServer, ServerError
+    from builder.labelstudio.server import LabelStudioServer
+    from builder.labelstudio.template import ServerError
 
     monkeypatch.setenv("LABEL_STUDIO_BIN", str(tmp_path / "no-such-label-studio"))
     with pytest.raises(ServerError, match="executable not found") as err:

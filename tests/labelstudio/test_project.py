@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 from conftest import tree_digest
 
-from builder.labelstudio import gazetteer as G
-from builder.labelstudio import project as L
 from builder.cli.ls import ls_app
 from builder.config import load_config
-from builder.labelstudio.server import free_port
+from builder.labelstudio import gazetteer as G
+from builder.labelstudio import project as L
+from builder.labelstudio import pull as P
+from builder.labelstudio import session as S
+from builder.labelstudio.template import free_port
 
 pytest.register_assert_rewrite("ls_fixtures")  # before its import: its asserts get pytest's messages
 from ls_fixtures import FaultProxy
@@ -144,22 +146,22 @@ def test_pull_writes_stable_files_and_reports_unchanged_ones(corpus, tmp_path):
     tasks = [exported(corpus, A), exported(corpus, B), {"id": 9, "data": {"doc_id": "new_doc", "text": "x"}, "annotations": []}]
     tasks[0]["drafts"] = [{"id": 1, "result": []}]
     out = tmp_path / "annotations" / "export"
-    report = L.write_exports(tasks, out)
+    report = P.write_exports(tasks, out)
     assert sorted(p.name for p in report.written) == [f"{A}.json", f"{B}.json"] and report.unannotated == 1
     content = (out / f"{A}.json").read_text(encoding="utf-8")
     assert content.endswith("}\n]\n") and '"completed_by": 1' in content and "\\u09" not in content  # real UTF-8
     assert content == json.dumps(json.loads(content), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     assert "drafts" not in json.loads(content)[0]
     before = tree_digest(tmp_path)
-    again = L.write_exports(tasks, out)
+    again = P.write_exports(tasks, out)
     assert again.written == [] and sorted(again.unchanged) == [A, B]
     assert tree_digest(tmp_path) == before, "nothing may be rewritten"
     assert [p.name for p in (tmp_path / "annotations").iterdir()] == ["export"], "no staging folder may be left"
     tasks[1]["annotations"][0]["lead_time"] = 99.0  # changed, but not newer: the server would replace local work
-    with pytest.raises(L.PullRefused, match="1 replaced"):
-        L.write_exports(tasks[1:], out)
+    with pytest.raises(P.PullRefused, match="1 replaced"):
+        P.write_exports(tasks[1:], out)
     assert tree_digest(tmp_path) == before
-    third = L.write_exports(tasks[1:], out, replace=True, backup_root=tmp_path / "backup")
+    third = P.write_exports(tasks[1:], out, replace=True, backup_root=tmp_path / "backup")
     assert [p.name for p in third.written] == [f"{B}.json"] and third.kept == [A]
     (saved,) = (tmp_path / "backup").iterdir()
     assert (saved / f"{B}.json").read_bytes() == before[f"annotations/export/{B}.json"]
@@ -175,26 +177,26 @@ def _task(*anns: dict, task_id: int = 5, project: int = 1) -> dict:
 
 def test_pull_adds_and_updates_without_asking_and_never_removes_silently(tmp_path):
     out = tmp_path / "export"
-    L.write_exports([_task(_ann("u1", 1, "2026-01-01"))], out)
-    grown = L.write_exports([_task(_ann("u1", 1, "2026-01-01"), _ann("u2", 2, "2026-01-02"))], out)
+    P.write_exports([_task(_ann("u1", 1, "2026-01-01"))], out)
+    grown = P.write_exports([_task(_ann("u1", 1, "2026-01-01"), _ann("u2", 2, "2026-01-02"))], out)
     assert grown.plan.docs[0].summary() == "d: 1 added, 1 unchanged" and grown.written
-    edited = L.write_exports([_task(_ann("u1", 1, "2026-02-01", n=3), _ann("u2", 2, "2026-01-02"))], out)
+    edited = P.write_exports([_task(_ann("u1", 1, "2026-02-01", n=3), _ann("u2", 2, "2026-01-02"))], out)
     assert edited.plan.docs[0].summary() == "d: 1 updated, 1 unchanged" and edited.written
     before = (out / "d.json").read_bytes()
-    with pytest.raises(L.PullRefused) as refused:
-        L.write_exports([_task(_ann("u2", 2, "2026-01-02"))], out)
+    with pytest.raises(P.PullRefused) as refused:
+        P.write_exports([_task(_ann("u2", 2, "2026-01-02"))], out)
     assert "1 removed" in str(refused.value) and "annotation 1 by user 1, 3 result item(s)" in str(refused.value)
     assert "--replace" in refused.value.hint and (out / "d.json").read_bytes() == before
-    dry = L.write_exports([_task(_ann("u2", 2, "2026-01-02"))], out, replace=True, dry_run=True)
+    dry = P.write_exports([_task(_ann("u2", 2, "2026-01-02"))], out, replace=True, dry_run=True)
     assert dry.written == [out / "d.json"] and (out / "d.json").read_bytes() == before
 
 
 def test_a_reset_server_is_named_even_when_its_ids_collide(tmp_path):
     out = tmp_path / "export"
-    L.write_exports([_task(_ann("old-uuid", 1, "2026-01-01", n=100), task_id=12, project=3)], out)
+    P.write_exports([_task(_ann("old-uuid", 1, "2026-01-01", n=100), task_id=12, project=3)], out)
     # A fresh server: task 1 of project 1, annotation id 1 again, but another annotation (unique_id) with less in it.
-    with pytest.raises(L.PullRefused) as refused:
-        L.write_exports([_task(_ann("new-uuid", 1, "2026-12-01", n=2), task_id=1, project=1)], out)
+    with pytest.raises(P.PullRefused) as refused:
+        P.write_exports([_task(_ann("new-uuid", 1, "2026-12-01", n=2), task_id=1, project=1)], out)
     message = str(refused.value)
     assert "looks reset, or is another server" in message and "task id 1 on the server, 12 in the local file" in message
     assert "1 added" in message and "1 removed" in message
@@ -210,17 +212,17 @@ def test_a_reset_server_is_named_even_when_its_ids_collide(tmp_path):
     ids=["duplicate-doc", "unsafe-doc-id"],
 )  # fmt: skip
 def test_pull_refuses_exports_it_cannot_write_one_file_per_document(tmp_path, tasks, message):
-    with pytest.raises(L.LabelStudioError, match=message):
-        L.write_exports(tasks, tmp_path / "export")
+    with pytest.raises(S.LabelStudioError, match=message):
+        P.write_exports(tasks, tmp_path / "export")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_truncated_export_through_the_seam_changes_nothing(corpus):
     raw = json.dumps([exported(corpus, A), exported(corpus, B)], ensure_ascii=False).encode("utf-8")
     before = tree_digest(corpus / "annotations")
-    session = L.Session("http://127.0.0.1:1", client=None)  # never reached: parsing fails first
-    with pytest.raises(L.ExportIncomplete, match=r"is not complete JSON .* bytes arrived") as err:
-        L.pull(session, L.Project(1, "bn-news"), corpus / "annotations" / "export", fetch=lambda: raw[: len(raw) // 2])
+    session = S.Session("http://127.0.0.1:1", client=None)  # never reached: parsing fails first
+    with pytest.raises(S.ExportIncomplete, match=r"is not complete JSON .* bytes arrived") as err:
+        P.pull(session, S.Project(1, "bn-news"), corpus / "annotations" / "export", fetch=lambda: raw[: len(raw) // 2])
     assert "nothing was written" in err.value.hint
     assert tree_digest(corpus / "annotations") == before
 
@@ -282,7 +284,7 @@ def test_a_half_written_export_changes_nothing(cli, corpus, ls_server, ls_env, t
     assert invoke(cli, corpus, "setup", "--title", title, env=ls_env).exit_code == 0
     assert invoke(cli, corpus, "push", "--title", title, env=ls_env).exit_code == 0
     admin = LabelStudio(base_url=ls_server.url, api_key=ls_server.api_key)
-    project = L.require_project(L.Session(ls_server.url, admin), title)
+    project = S.require_project(S.Session(ls_server.url, admin), title)
     task = next(t for t in admin.tasks.list(project=project.id) if t.data["doc_id"] == A)
     admin.annotations.create(id=task.id, result=exported(corpus, A)["annotations"][0]["result"], lead_time=5.0)
     before = tree_digest(corpus / "annotations")
@@ -308,7 +310,7 @@ def test_setup_refuses_a_config_that_orphans_used_values_and_accepts_additions(c
     assert "created" in setup().output
     assert invoke(cli, corpus, "push", "--title", title, env=ls_env).exit_code == 0
     admin = LabelStudio(base_url=ls_server.url, api_key=ls_server.api_key)
-    project = L.require_project(L.Session(ls_server.url, admin), title)
+    project = S.require_project(S.Session(ls_server.url, admin), title)
     tasks = {t.data["doc_id"]: t.id for t in admin.tasks.list(project=project.id)}
     for doc_id in (A, B):
         admin.annotations.create(id=tasks[doc_id], result=exported(corpus, doc_id)["annotations"][0]["result"])
@@ -333,7 +335,7 @@ def test_setup_refuses_a_config_that_orphans_used_values_and_accepts_additions(c
 def test_push_updates_unannotated_tasks_skips_annotated_ones_and_never_duplicates(cli, corpus, ls_server, ls_env, title, monkeypatch):
     from label_studio_sdk import LabelStudio
 
-    monkeypatch.setattr(L, "PAGE_SIZE", 1)  # every lookup has to page through the whole project
+    monkeypatch.setattr(S, "PAGE_SIZE", 1)  # every lookup has to page through the whole project
     push = lambda *a: invoke(cli, corpus, "push", "--title", title, *a, env=ls_env)
     assert invoke(cli, corpus, "setup", "--title", title, env=ls_env).exit_code == 0
     assert "1 created (000_ba2a176cc4aaac8d), 0 updated, 0 unchanged" in push("--doc", A).output
@@ -341,7 +343,7 @@ def test_push_updates_unannotated_tasks_skips_annotated_ones_and_never_duplicate
     assert "0 created, 0 updated, 2 unchanged" in push().output
 
     admin = LabelStudio(base_url=ls_server.url, api_key=ls_server.api_key)
-    project = L.require_project(L.Session(ls_server.url, admin), title)
+    project = S.require_project(S.Session(ls_server.url, admin), title)
     tasks = {t.data["doc_id"]: t for t in admin.tasks.list(project=project.id)}
     assert set(tasks) == {A, B} and tasks[A].data["outlet"] == "BSS" and tasks[A].data["title"]
     admin.annotations.create(id=tasks[A].id, result=exported(corpus, A)["annotations"][0]["result"])
@@ -366,7 +368,7 @@ def test_predictions_come_from_other_documents_and_are_not_stacked(cli, corpus, 
     result = invoke(cli, corpus, "push", "--title", title, "--predictions", env=ls_env)
     assert "gazetteer predictions in project" in result.output and ": 2 created" in result.output, result.output
     admin = LabelStudio(base_url=ls_server.url, api_key=ls_server.api_key)
-    project = L.require_project(L.Session(ls_server.url, admin), title)
+    project = S.require_project(S.Session(ls_server.url, admin), title)
     tasks = {t.data["doc_id"]: t for t in admin.tasks.list(project=project.id)}
 
     def predictions(doc_id: str) -> list[Any]:
@@ -407,7 +409,7 @@ def test_a_pull_with_a_task_the_corpus_does_not_know_writes_nothing(cli, corpus,
     assert invoke(cli, corpus, "setup", "--title", title, env=ls_env).exit_code == 0
     assert invoke(cli, corpus, "push", "--title", title, env=ls_env).exit_code == 0
     admin = LabelStudio(base_url=ls_server.url, api_key=ls_server.api_key)
-    project = L.require_project(L.Session(ls_server.url, admin), title)
+    project = S.require_project(S.Session(ls_server.url, admin), title)
     admin.projects.import_tasks(id=project.id, request=[{"data": {"doc_id": "000_junk", "text": "junk"}}])
     for task in admin.tasks.list(project=project.id):
         admin.annotations.create(id=task.id, result=[], was_cancelled=False)

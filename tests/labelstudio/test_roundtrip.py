@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from conftest import tree_digest
 
-from builder.cli.main import app
 from builder.cli.ls import ls_app
-from builder.labelstudio.project import render
+from builder.cli.main import app
+from builder.labelstudio.pull import render
 
 pytest.register_assert_rewrite("ls_fixtures")  # before its import: its asserts get pytest's messages
 from ls_fixtures import TIMINGS, signup_user

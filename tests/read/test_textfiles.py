@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from builder.records import Cleaned
 from builder.read.textfiles import compare, read_text, write_text
+from builder.records import Cleaned
 
 TEXT = "শিরোনাম\n\nর\u200d্যাব বলেছে।\u00a0\r\nদ্বিতীয় লাইন"
 

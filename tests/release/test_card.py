@@ -12,12 +12,11 @@ import datasets
 import pytest
 import yaml
 
-from builder.release import card
-
 from builder import schema
+from builder.release import card
 from builder.release.card import BadCardProse, CardInputs, read_front_matter, validate_folder
+from builder.release.finish import write_dataset
 from builder.scheme import Scheme, load_scheme
-from builder.write.folder import write_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "পুতিন বলেছেন, ‘সহযোগিতা বাড়বে।’"
@@ -143,7 +142,7 @@ def test_validate_folder_finds_tampered_class_label(folder: Path, scheme: Scheme
     label["dtype"]["class_label"]["names"]["0"] = "PERSON"
     _rewrite_front_matter(folder, meta)
     problems = validate_folder(folder, scheme=scheme)
-    assert any(p.startswith("config 'documents': README vs schema.py: entities[].label:") for p in problems), problems
+    assert any(p.startswith("config 'documents': README vs builder.schema: entities[].label:") for p in problems), problems
     parquet = [p for p in problems if p.startswith("data/documents/")]
     assert len(parquet) == 2 and all("entities[].label: README ClassLabel(names=['PERSON'" in p for p in parquet)
 

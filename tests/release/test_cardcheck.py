@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-
 import pytest
+from conftest import REPO
 
-from builder.run import pipeline
-
+from builder.config import load_config
 from builder.release import build
 from builder.release.card import read_front_matter
 from builder.release.cardcheck import check_front_matter
-from builder.config import load_config
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder.cli.main import app
 from conftest import REPO, apply_edits
+
+from builder.cli.main import app
 
 
 def test_committed_card_is_up_to_date(cli) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import tree_digest
 
-from builder.run import engine
 from builder.cli.main import app
 from builder.config import load_config
 from builder.read.sources import read_sources
+from builder.run import engine
 
 
 def test_workers_and_engines_give_a_byte_identical_dataset(cli, corpus: Path, tmp_path: Path) -> None:
@@ -125,7 +125,6 @@ def test_many_shards_give_the_same_bytes_for_any_worker_count(cli, seven: Path, 
 
 def test_the_shard_layout_changes_files_not_rows(cli, seven: Path, tmp_path: Path) -> None:
     import datasets
-
     from replicate import set_settings
 
     small, one = tmp_path / "small", tmp_path / "one"

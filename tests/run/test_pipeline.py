@@ -5,12 +5,10 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from builder.write import parts
-
-from builder.run import pipeline
-
 from builder import schema
 from builder.config import load_config
+from builder.run import pipeline
+from builder.write import parts
 
 
 def test_a_row_outside_the_schema_is_a_problem_naming_row_and_field(corpus: Path) -> None:

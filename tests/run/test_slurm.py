@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from builder.run import engine
-
-from builder.run import pipeline
-
-from builder.run import slurm
 from builder.config import load_config
-from builder.run.engine import Job, Shard
 from builder.errors import BuildError
 from builder.read.sources import read_sources
+from builder.run import engine, pipeline, slurm
+from builder.run.engine import Job, Shard
 
 
 @pytest.fixture

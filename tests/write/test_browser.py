@@ -1,5 +1,6 @@
 """The corpus browser (browser/ in the dataset folder: index.html and pages): deterministic, offline, and it works
-in a real headless Chromium: documents shown, a clicked quote lights up its source, filters hide."""
+in a real headless Chromium: documents shown, a clicked quote lights up its source, filters hide.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +11,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
-from builder.run import pipeline
-
+from builder.config import load_config
 from builder.release import build
 from builder.write.browser import PAGE
-from builder.config import load_config
-from conftest import REPO
 
 SEEDS = {
     "000_ba2a176cc4aaac8d": "ট্রাম্পের সঙ্গে আলাস্কা সম্মেলনের আগে ফোনে পুতিন ও কিমের ফোনালাপ",
@@ -146,8 +145,8 @@ def test_browser_in_headless_chromium(built: Path) -> None:
 
 
 def test_pages_hold_at_most_page_docs_and_link_each_other(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from builder.write import browser
     from builder.scheme import load_scheme
+    from builder.write import browser
 
     cfg = load_config(REPO)
     scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
@@ -170,8 +169,8 @@ def test_pages_hold_at_most_page_docs_and_link_each_other(monkeypatch: pytest.Mo
 
 
 def test_a_page_stays_under_its_byte_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from builder.write import browser
     from builder.scheme import load_scheme
+    from builder.write import browser
 
     cfg = load_config(REPO)
     scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))

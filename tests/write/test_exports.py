@@ -8,14 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import copy_inputs, tree_digest
 
-from builder.write import croissant
-
-from builder.write import exports
-
-from builder.run import pipeline
-
-from builder.release import build
 from builder.config import load_config
+from builder.release import build
+from builder.run import pipeline
+from builder.write import croissant, exports
 
 
 @pytest.fixture(scope="module")

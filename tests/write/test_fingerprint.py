@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from builder.release import build
 from builder.config import load_config
+from builder.release import build
 from builder.write.fingerprint import MANIFEST
 
 

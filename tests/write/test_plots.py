@@ -9,14 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import copy_inputs
 
-from builder.release import card
-
-from builder.run import pipeline
-
-from builder.write import plots
-
-from builder.release import build
 from builder.config import load_config
+from builder.release import build, card
+from builder.run import pipeline
+from builder.write import plots
 
 ALWAYS = sorted(n for n in plots.FIGURES if n != "entity_agreement.png")  # that one needs two annotators
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

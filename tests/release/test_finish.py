@@ -1,4 +1,4 @@
-"""builder.write.folder: a synthetic four-config dataset loads with exactly the schema's Features, reproducibly."""
+"""builder.write.shards: a synthetic four-config dataset loads with exactly the schema's Features, reproducibly."""
 
 from __future__ import annotations
 
@@ -16,15 +16,12 @@ import datasets
 import pyarrow.parquet as pq
 import pytest
 
-from builder.write import parts
-
 from builder import schema
-
-from builder.write import folder
 from builder.release.card import CardInputs, read_front_matter
+from builder.release.finish import InvalidRow, write_dataset
 from builder.scheme import Scheme, load_scheme
-from builder.write.outfolder import MARKER
-from builder.write.folder import InvalidRow, UnsafeOutput, write_dataset
+from builder.write import parts
+from builder.write.outfolder import MARKER, UnsafeOutput
 
 ROOT = Path(__file__).resolve().parents[2]
 DHAKA = ZoneInfo("Asia/Dhaka")

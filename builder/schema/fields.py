@@ -1,4 +1,4 @@
-"""The one output contract: per config, the fields of an output row → Features, JSON Schema, card table.
+"""The one output contract: per config, the fields of an output row (their forms: builder.schema.forms).
 
 A row is a plain dict keyed by these field names, with ClassLabel values as label strings and
 timestamps as aware datetimes. The writer, the validator and the dataset card all derive from
@@ -7,13 +7,8 @@ timestamps as aware datetimes. The writer, the validator and the dataset card al
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Union
-
-import fastjsonschema
-import jsonschema
+from typing import Union
 
 from builder.scheme import Scheme
 
@@ -21,11 +16,6 @@ SCHEMA_VERSION = "1"
 CONFIGS = ("documents", "ner", "attribution", "stance", "annotations", "raw")
 DEFAULT_CONFIG = "documents"
 SPLITS = ("train", "validation", "test")  # in this order everywhere: files, YAML, card
-
-_INT_RANGE = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
-# ISO 8601 with an explicit offset: a naive timestamp would be read as UTC wall-clock by datasets
-# (HF_DATASETS.md §8.2), which silently shifts Dhaka times by six hours.
-_AWARE_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +144,6 @@ _ANNOTATION_LAYERS = (
         "Stance judgements made in this document; [] when none.",
     ),
 )
-
-
 _PAGE_METADATA = (
     Field("title", STRING, "Headline as printed on the page; null when none was found.", nullable=True),
     Field(
@@ -170,8 +158,6 @@ _PAGE_METADATA = (
     Field("language", STRING, "Language the page declares (html lang, og:locale, content-language), as written; null when absent.", nullable=True),
     Field("agencies", ListOf(STRING), "Credited agencies as printed, in order of appearance (dateline agency, `সূত্র:` line, named wire services); [] when none."),
 )
-
-
 _DOCUMENTS = (
     Field("doc_id", STRING, "Stable document id (capture file stem); joins all configs."),
     Field("outlet", STRING, "Registry id of the outlet that published the page (e.g. `BSS`)."),
@@ -198,7 +184,6 @@ _DOCUMENTS = (
     Field("annotation_ids", ListOf(Scalar("int64")), "Label Studio ids of the annotations the gold comes from (several for a majority merge)."),
     Field("annotators", ListOf(STRING), "Pseudonymous ids of the annotators of those annotations (see the `annotations` config)."),
 )
-
 _NER = (
     Field("id", STRING, "Corpus-wide sentence id, `<doc_id>:s<sentence_index, 4 digits>`."),
     Field("doc_id", STRING, "Document the sentence comes from (documents config)."),
@@ -209,7 +194,6 @@ _NER = (
     Field("token_starts", ListOf(OFFSET), "Code-point offset of each token in the document `text`, parallel to `tokens`."),
     Field("ner_tags", ListOf(Label("bio_tags")), "BIO entity tag of each token, parallel to `tokens`, derived from the document's entities."),
 )
-
 _ATTRIBUTION = (
     Field("id", STRING, "Corpus-wide attribution id, the same as `documents.attributions[].id`."),
     Field("doc_id", STRING, "Document the attribution comes from (documents config)."),
@@ -221,7 +205,6 @@ _ATTRIBUTION = (
         "Reporting chain as registry ids: the outlet and credited agencies, then the sources of enclosing attributions, outer first, ending with this source (`unnamed` for an unnamed source).",
     ),
 )
-
 _STANCE = (
     Field("id", STRING, "Corpus-wide stance id: `<attribution id>:<target>` for statements, `<doc_id>:document:<target>` for the article's own voice."),
     Field("doc_id", STRING, "Document the stance comes from (documents config)."),
@@ -238,7 +221,6 @@ _STANCE = (
     Field("label", Label("stance_labels"), "Stance toward the target (SemEval-2016 style)."),
     Field("attribution_id", STRING, "Attribution whose CONTENT is `text` (see the attribution config); null for document-level rows.", nullable=True),
 )
-
 _ANNOTATIONS = (
     Field("id", STRING, "Corpus-wide id of the annotation row, `<doc_id>:annotation-<annotation_id>`."),
     Field("doc_id", STRING, "Document the annotation belongs to (documents config)."),
@@ -255,7 +237,6 @@ _ANNOTATIONS = (
     *_ANNOTATION_LAYERS,
     Field("provenance", ListOf(STRING), "This annotator's provenance chain (registry ids, outlet first)."),
 )
-
 _MAP_ENTRY = Struct(
     (
         Field("start", OFFSET, "Code-point offset in the cleaned `text` where the stretch starts."),
@@ -268,7 +249,6 @@ _MAP_ENTRY = Struct(
     "`text[start:end]` of the cleaned text came from bytes `raw_start:raw_end` of the raw file (`capture_file`); "
     "a title given in raw/sources.csv comes from no raw bytes and has no entry.",
 )
-
 _RAW = (
     Field("doc_id", STRING, "Stable document id; joins all configs."),
     Field("outlet", STRING, "Registry id of the outlet, from raw/sources.csv."),
@@ -294,7 +274,6 @@ _RAW = (
         "Provenance map: each paragraph of the cleaned text (title included, unless raw/sources.csv gives it) with the byte range of the raw file it came from, so any span can be shown in its original page.",
     ),
 )
-
 FIELDS: dict[str, tuple[Field, ...]] = {
     "documents": _DOCUMENTS,
     "ner": _NER,
@@ -313,200 +292,5 @@ def fields(config: str) -> tuple[Field, ...]:
         raise ValueError(f"unknown config {config!r}; expected one of {CONFIGS}") from None
 
 
-# --- datasets Features ----------------------------------------------------------------------------
-
-
-def features(config: str, scheme: Scheme) -> datasets.Features:
-    """datasets Features for one config; ClassLabel names come from the scheme, in its order."""
-    import datasets  # here, not at the top: worker processes and `check` need no datasets (~130 MB)
-
-    def feature(spec: Spec) -> Any:
-        if isinstance(spec, Scalar):
-            return datasets.Value(spec.dtype)
-        if isinstance(spec, Label):
-            return datasets.ClassLabel(names=list(_names(spec, scheme)))
-        if isinstance(spec, ListOf):
-            # List, not Sequence: Sequence({...}) would become a struct of lists (HF_DATASETS.md §3).
-            return datasets.List(feature(spec.item))
-        return {f.name: feature(f.spec) for f in spec.fields}
-
-    return datasets.Features({f.name: feature(f.spec) for f in fields(config)})
-
-
-_ARROW_SCALARS = {"bool": "bool_", "float64": "float64", "int32": "int32", "int64": "int64", "string": "string"}
-
-
-def arrow_schema(config: str, scheme: Scheme) -> Any:
-    """`features(config, scheme).arrow_schema`, built with pyarrow alone (the map's workers import no
-    datasets). The `huggingface` metadata is what datasets writes: `{"info": {"features": to_dict()}}`;
-    tests/test_schema.py holds the two equal, metadata bytes included."""
-    import json
-
-    import pyarrow as pa
-
-    def typed(spec: Spec) -> tuple[Any, Any]:  # (Arrow type, datasets' dict of the feature)
-        if isinstance(spec, Scalar):
-            if spec.dtype.startswith("timestamp["):
-                unit, tz = spec.dtype[len("timestamp["):-1].split(", tz=")
-                return pa.timestamp(unit, tz=tz), {"dtype": spec.dtype, "_type": "Value"}
-            return getattr(pa, _ARROW_SCALARS[spec.dtype])(), {"dtype": spec.dtype, "_type": "Value"}
-        if isinstance(spec, Label):
-            return pa.int64(), {"names": list(_names(spec, scheme)), "_type": "ClassLabel"}
-        if isinstance(spec, ListOf):
-            item, item_dict = typed(spec.item)
-            return pa.list_(item), {"feature": item_dict, "_type": "List"}
-        parts = [(f.name, *typed(f.spec)) for f in spec.fields]
-        return pa.struct([(name, t) for name, t, _ in parts]), {name: d for name, _, d in parts}
-
-    top = [(f.name, *typed(f.spec)) for f in fields(config)]
-    meta = json.dumps({"info": {"features": {name: d for name, _, d in top}}})
-    return pa.schema([(name, t) for name, t, _ in top]).with_metadata({"huggingface": meta})
-
-
-def _names(label: Label, scheme: Scheme) -> tuple[str, ...]:
+def label_names(label: Label, scheme: Scheme) -> tuple[str, ...]:
     return tuple(getattr(scheme, label.names))
-
-
-# --- JSON Schema ----------------------------------------------------------------------------------
-
-
-def json_schema(config: str, scheme: Scheme) -> dict[str, Any]:
-    """JSON Schema (draft 7) of one output row in its JSON form (see `to_jsonable`)."""
-    schema = _object_schema(fields(config), scheme)
-    return {
-        "$schema": "http://json-schema.org/draft-07/schema#",  # draft 7: fastjsonschema compiles it
-        "title": f"{config} row (schema version {SCHEMA_VERSION})",
-        **schema,
-    }
-
-
-def _object_schema(struct_fields: tuple[Field, ...], scheme: Scheme) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {f.name: _field_schema(f, scheme) for f in struct_fields},
-        "required": [f.name for f in struct_fields],
-        "additionalProperties": False,
-    }
-
-
-def _field_schema(field: Field, scheme: Scheme) -> dict[str, Any]:
-    schema = {"description": field.description, **_spec_schema(field.spec, scheme)}
-    if field.nullable:
-        schema["type"] = [schema["type"], "null"]
-        if "enum" in schema:
-            schema["enum"] = [*schema["enum"], None]
-    return schema
-
-
-def _spec_schema(spec: Spec, scheme: Scheme) -> dict[str, Any]:
-    if isinstance(spec, Label):
-        return {"type": "string", "enum": list(_names(spec, scheme))}
-    if isinstance(spec, ListOf):
-        return {"type": "array", "items": _spec_schema(spec.item, scheme)}
-    if isinstance(spec, Struct):
-        return _object_schema(spec.fields, scheme)
-    if spec.dtype.startswith("timestamp"):
-        return {"type": "string", "format": "date-time", "pattern": _AWARE_ISO}
-    if spec.dtype in _INT_RANGE:
-        low, high = _INT_RANGE[spec.dtype]
-        return {"type": "integer", "minimum": low if spec.minimum is None else spec.minimum, "maximum": high}
-    if spec.dtype.startswith("float"):
-        return {"type": "number"}
-    if spec.dtype == "bool":
-        return {"type": "boolean"}
-    schema: dict[str, Any] = {"type": "string"}
-    if spec.enum:
-        schema["enum"] = list(spec.enum)
-    return schema
-
-
-class RowValidator:
-    """Checks output rows of one config: a compiled validator for speed, jsonschema to explain failures."""
-
-    def __init__(self, config: str, scheme: Scheme) -> None:
-        spec = json_schema(config, scheme)
-        self._fast = fastjsonschema.compile(spec)
-        self._explain = jsonschema.Draft7Validator(spec)
-
-    def errors(self, row: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """(JSON pointer, message) for each violation of the row; [] when it is valid."""
-        data = to_jsonable(row)
-        try:
-            self._fast(data)
-            return []
-        except fastjsonschema.JsonSchemaException:
-            found = sorted(self._explain.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-            return [("/" + "/".join(map(str, e.absolute_path)), e.message) for e in found] or [("/", "row does not match the schema")]
-
-
-def to_jsonable(value: Any) -> Any:
-    """A row as JSON data: datetimes → ISO 8601 strings, tuples → lists, mappings → dicts."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {k: to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    return value
-
-
-# --- labels and the card's field table ------------------------------------------------------------
-
-
-def label_fields(config: str) -> dict[str, str]:
-    """Path of every ClassLabel field (`entities[].label`, `ner_tags`) → the Scheme attribute naming it."""
-    found: dict[str, str] = {}
-    for field in fields(config):
-        found.update(_label_paths(field.name, field.spec))
-    return found
-
-
-def _label_paths(path: str, spec: Spec) -> dict[str, str]:
-    if isinstance(spec, Label):
-        return {path: spec.names}
-    if isinstance(spec, ListOf):
-        return _label_paths(path if isinstance(spec.item, Label) else f"{path}[]", spec.item)
-    if isinstance(spec, Struct):
-        return {k: v for f in spec.fields for k, v in _label_paths(f"{path}.{f.name}", f.spec).items()}
-    return {}
-
-
-def type_name(spec: Spec, scheme: Scheme) -> str:
-    """Short type for the card: `string`, `list<string>`, `ClassLabel(PER, ORG)`, `span`."""
-    if isinstance(spec, Scalar):
-        return f"{spec.dtype} ∈ {{{', '.join(spec.enum)}}}" if spec.enum else spec.dtype
-    if isinstance(spec, Label):
-        return f"ClassLabel({', '.join(_names(spec, scheme))})"
-    if isinstance(spec, ListOf):
-        return f"list<{type_name(spec.item, scheme)}>"
-    return spec.name or "struct"
-
-
-def field_table(config: str, scheme: Scheme) -> str:
-    """Markdown table of one config's fields, nested ones as `a[].b`, then the named struct types."""
-    lines = ["| field | type | null | description |", "|---|---|---|---|"]
-    named: dict[str, str] = {}
-    for path, field in _table_rows(fields(config)):
-        null = "yes" if field.nullable else ""
-        lines.append(f"| `{path}` | {_cell(type_name(field.spec, scheme))} | {null} | {_cell(field.description)} |")
-        spec = field.spec.item if isinstance(field.spec, ListOf) else field.spec
-        if isinstance(spec, Struct) and spec.name:
-            named.setdefault(spec.name, spec.description)
-    for name, description in sorted(named.items()):
-        lines += ["", f"`{name}` = {description}"]
-    return "\n".join(lines) + "\n"
-
-
-def _table_rows(struct_fields: tuple[Field, ...], prefix: str = "") -> Iterator[tuple[str, Field]]:
-    # Unnamed structs are expanded field by field; named ones (span) are explained once below the table.
-    for f in struct_fields:
-        path = f"{prefix}{f.name}"
-        yield path, f
-        if isinstance(f.spec, ListOf) and isinstance(f.spec.item, Struct) and not f.spec.item.name:
-            yield from _table_rows(f.spec.item.fields, f"{path}[].")
-        elif isinstance(f.spec, Struct) and not f.spec.name:
-            yield from _table_rows(f.spec.fields, f"{path}.")
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

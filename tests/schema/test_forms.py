@@ -17,7 +17,7 @@ from huggingface_hub import DatasetCardData
 from builder import schema
 from builder.scheme import Scheme, load_scheme
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,6 @@
-"""Output rows per config and split → a Hugging Face dataset folder (Parquet + README.md), atomically.
-
-The map's shards each wrote one Parquet file per config and split (builder.write.parts); `finish` moves them,
-in shard order, to `data/<config>/<split>-NNNNN-of-MMMMM.parquet` (the Hub's shard names) and writes the
-card from the merged statistics. Everything is written to a temporary folder next to `out_dir` and
-swapped in only when complete, so a failed build leaves the previous folder as it was.
+"""The reduce's last step: the parts' Parquet files placed under the Hub's shard names, then the card
+(builder.release.card) from the merged statistics, and the manifest of every file written with its hash.
+`write_dataset` is the same writer for rows that are already derived (tests, small tools).
 """
 
 from __future__ import annotations
@@ -11,28 +8,27 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import builder
-from builder.write import outfolder
-from builder.write import parts as parts_module
-from builder.write.outfolder import UnsafeOutput  # noqa: F401 - re-exported: callers catch it from here
 from builder import schema
 from builder.errors import BuildError
-from builder.write.fingerprint import sha256_file
-from builder.write.parts import Stats
+from builder.release.manifest import Manifest
 from builder.scheme import Scheme
+from builder.write import outfolder
+from builder.write import parts as parts_module
+from builder.write.fingerprint import sha256_file
+from builder.write.outfolder import UnsafeOutput  # noqa: F401 - re-exported: callers catch it from here
+from builder.write.parts import Stats
+from builder.write.shards import DATA_DIR, PARTS_DIR, SPLITS, place_parts
 
 if TYPE_CHECKING:
     from builder.release.card import CardInputs
 
-SPLITS = schema.SPLITS
 README = "README.md"
-DATA_DIR = "data"
-PARTS_DIR = ".parts"  # inside the temporary folder: the map's part folders, gone before the swap
 
 
 class InvalidRow(BuildError):
@@ -43,85 +39,10 @@ class EmptyDataset(BuildError):
     """The default config has no rows, so there is no dataset to write."""
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """What a build wrote: files with hashes, rows and Arrow bytes per split, label counts."""
-
-    schema_version: str
-    builder_version: str
-    files: tuple[str, ...]  # paths relative to the dataset folder, POSIX, sorted
-    sha256: dict[str, str]  # file -> hex digest
-    file_bytes: dict[str, int]  # file -> size on disk
-    rows: dict[str, dict[str, int]]  # config -> split -> rows; only written (non-empty) splits
-    num_bytes: dict[str, dict[str, int]]  # config -> split -> Arrow in-memory bytes
-    data_files: dict[str, dict[str, tuple[str, ...]]]  # config -> split -> its Parquet files, in order
-    empty_splits: dict[str, tuple[str, ...]]  # config -> splits that had no rows and were omitted
-    # config -> label path (schema.label_fields) -> split -> label -> count, all labels in scheme order
-    labels: dict[str, dict[str, dict[str, dict[str, int]]]]
-    outlets: dict[str, int] = field(default_factory=dict)  # documents per outlet registry id
-    notes: tuple[str, ...] = ()  # what the write did besides writing (leftovers removed, clone files kept)
-
-    @property
-    def configs(self) -> tuple[str, ...]:
-        """Configs with at least one row, in schema order."""
-        return tuple(c for c in schema.CONFIGS if self.rows.get(c))
-
-
-def into_folder(out_dir: Path, show: str, fill: Callable[[Path], Manifest]) -> Manifest:
-    """Run `fill(tmp)` on a fresh temporary folder beside out_dir, then swap it in (builder.write.outfolder).
-
-    On any failure the temporary folder goes and out_dir stays as it was: never a half-written folder."""
-    try:
-        with outfolder.locked(out_dir) as notes:
-            target = outfolder.classify(out_dir, show)
-            # Same parent as out_dir, so the final rename never crosses a filesystem.
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-            try:
-                os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the published folder should be readable
-                manifest = fill(tmp)
-                outfolder.write_marker(tmp)
-                notes += outfolder.swap_in(tmp, target)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-    except OSError as e:
-        raise outfolder.write_error(e, show) from None
-    return replace(manifest, notes=tuple(notes))
-
-
-def numbered(stem: str, k: int, n: int, suffix: str) -> str:
-    """The Hub's shard names: `train-00000-of-00004.parquet`."""
-    return f"{stem}-{k:05d}-of-{n:05d}{suffix}"
-
-
-def place_parts(root: Path, parts: Sequence[Path], kind: str, target: str, suffix: str) -> dict[str, tuple[str, ...]]:
-    """Move `<part>/<kind>/<split><suffix>` (or its pieces `<split>.<k><suffix>`) of every part, in rank
-    order, to `root/<target>/<split>-<k>-of-<n><suffix>`; returns split → files (relative to root)."""
-    placed: dict[str, tuple[str, ...]] = {}
-    for split in SPLITS:
-        found = [path for p in parts for path in _pieces(p / kind, split, suffix)]
-        if not found:
-            continue
-        (root / target).mkdir(parents=True, exist_ok=True)
-        files = []
-        for k, path in enumerate(found):
-            rel = f"{target}/{numbered(split, k, len(found), suffix)}"
-            os.replace(path, root / rel)
-            files.append(rel)
-        placed[split] = tuple(files)
-    return placed
-
-
-def _pieces(folder: Path, split: str, suffix: str) -> list[Path]:
-    whole = folder / f"{split}{suffix}"
-    if whole.is_file():
-        return [whole]
-    return sorted(folder.glob(f"{split}.[0-9]*{suffix}")) if folder.is_dir() else []
-
-
 def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inputs: CardInputs) -> Manifest:
     """The data files of the parts into root/data/, then the card from the statistics."""
     from builder.release import card as card_module  # datasets and the Hub's card types: only once the map is done
+
     data_files = {config: place_parts(root, parts, f"{DATA_DIR}/{config}", f"{DATA_DIR}/{config}", ".parquet")
                   for config in schema.CONFIGS}  # fmt: skip
     if not stats.rows.get("documents"):
@@ -182,7 +103,7 @@ def write_dataset(
         if summary.problems:
             p = summary.problems[0]
             raise InvalidRow(f"{p.record}: at {p.pointer}: {p.message}",
-                             "the stage that derives output rows produced a row outside builder/schema.py; fix it there")  # fmt: skip
+                             "the stage that derives output rows produced a row outside builder/schema/fields.py; fix it there")  # fmt: skip
         for extra in extras:  # artefacts beside the data: swapped in together
             extra(tmp)
         return finish(tmp, [part], summary.stats, scheme, card)
@@ -208,3 +129,25 @@ def _with_files(root: Path, manifest: Manifest, digests: bool = True) -> Manifes
         sha256={f: sha256_file(root / f) for f in files} if digests else {},
         file_bytes={f: (root / f).stat().st_size for f in files},
     )
+
+
+def into_folder(out_dir: Path, show: str, fill: Callable[[Path], Manifest]) -> Manifest:
+    """Run `fill(tmp)` on a fresh temporary folder beside out_dir, then swap it in (builder.write.outfolder).
+
+    On any failure the temporary folder goes and out_dir stays as it was: never a half-written folder."""
+    try:
+        with outfolder.locked(out_dir) as notes:
+            target = outfolder.classify(out_dir, show)
+            # Same parent as out_dir, so the final rename never crosses a filesystem.
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+            try:
+                os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; the published folder should be readable
+                manifest = fill(tmp)
+                outfolder.write_marker(tmp)
+                notes += outfolder.swap_in(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    except OSError as e:
+        raise outfolder.write_error(e, show) from None
+    return replace(manifest, notes=tuple(notes))
