@@ -23,6 +23,7 @@ import atexit
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import threading
 import traceback
@@ -39,6 +40,7 @@ from builder.write.parts import PartSummary, PartWriter
 ENGINES = ("local", "inline", "ray", "slurm")
 START_METHOD = "spawn"
 SHARD_DOCS = 1_000  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
+TRIM_DOCS = 100  # a worker returns freed memory to the system after this many documents
 
 
 class DocCrash(BuildError):
@@ -84,6 +86,22 @@ def _tune_process() -> None:
     gc.set_threshold(20_000, 50, 50)
 
 
+class _NoPandas:
+    """An import finder that finds no pandas (a None in sys.modules does not stop pyarrow's Cython import)."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("a worker of the builder does not load pandas", name=name)
+        return None
+
+
+def _without_pandas() -> None:
+    """In a worker: pyarrow imports pandas (~60 MB of RSS) the first time it converts Python lists, only to
+    ask whether they are pandas objects; nothing a worker runs needs pandas, so that import finds none."""
+    if "pandas" not in sys.modules and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoPandas())
+
+
 def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> ShardResult:
     _tune_process()
     folder = Path(job.staging)
@@ -122,6 +140,8 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
             if not job.keep_rows:
                 result.rows = {}
             docs.append(result)
+            if len(docs) % TRIM_DOCS == 0:
+                _trim()
             if on_doc is not None:
                 on_doc()
         result = ShardResult(docs, writer.close(), key=key)
@@ -149,6 +169,7 @@ class Shard:
     job: Job
 
     def __call__(self, data: object, rank: int = 0, world_size: int = 1) -> None:
+        _without_pandas()
         result = run_shard(self.job, rank)
         folder = Path(self.job.staging)
         tmp = folder / f".out-{rank:05d}.pkl"
@@ -217,12 +238,18 @@ def map_documents(
 
 
 def _release_memory() -> None:
-    """Hand the staged inputs' memory back to the system before the workers start (glibc keeps freed heap)."""
-    import ctypes
-    import ctypes.util
+    """Hand the staged inputs' memory back to the system before the workers start."""
     import gc
 
     gc.collect()
+    _trim()
+
+
+def _trim() -> None:
+    """glibc keeps freed heap pages (Arrow buffers, spaCy docs) in the process; give them back (~1 ms)."""
+    import ctypes
+    import ctypes.util
+
     try:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim

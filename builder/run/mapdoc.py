@@ -16,7 +16,6 @@ from typing import Any
 
 from builder.annotate.anchor import Notice
 from builder.annotate.join import join
-from builder.clean.pages import clean_source
 from builder.derive import tokens
 from builder.derive.rows import (
     Document,
@@ -65,6 +64,10 @@ class DocResult:
 
 def process(source: Source, tasks: list[Task], ctx: Context, export: Path | None = None) -> DocResult:
     """`tasks`: this document's tasks found in other files; `export`: its own export file, read here."""
+    # Imported on the first call: the builder's own process only stages and merges, and without the
+    # cleaners (trafilatura, lxml) it stays smaller by about 30 MB while the workers run.
+    from builder.clean.pages import clean_source
+
     split = assign_split(source.doc_id, salt=ctx.split_salt, ratios=ctx.split_ratios, explicit=source.split)
     out = DocResult(source.doc_id, split)
     if export is not None:

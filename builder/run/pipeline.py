@@ -15,7 +15,6 @@ from typing import Any
 from builder import schema
 from builder.annotate.anchor import Notice, anchor
 from builder.annotate.join import misnamed, unknown_doc
-from builder.clean.pages import clean_source
 from builder.config import BuildConfig, load_pseudonym_key
 from builder.derive.split import split_order
 from builder.errors import InvalidCorpus
@@ -158,6 +157,7 @@ class Reclean:
 
 def plan_reclean(cfg: BuildConfig) -> Reclean:
     """Re-clean every page; an annotated text may change only if all its spans re-anchor onto the new text."""
+    from builder.clean.pages import clean_source  # see builder.run.mapdoc.process
     raw_dir, text_dir = cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir)
     tasks = {t.doc_id: t for file_tasks, _ in iter_exports(cfg.path(cfg.export_dir), cfg.rel, cfg.root) for t in file_tasks}
     sources, _ = read_sources(raw_dir)

@@ -197,3 +197,14 @@ def test_check_reuses_the_last_builds_shards_and_still_sees_a_change(cli, seven:
     text.write_text(body[:200] + "।" + body[200:], encoding="utf-8")
     after = cli.invoke(app, ["check", "--root", str(corpus), "--quiet"])
     assert after.exit_code == 1 and f"text-drift  text/{text.name}" in after.stderr
+
+
+def test_a_worker_converts_rows_without_loading_pandas() -> None:
+    """pyarrow would import pandas (~60 MB per worker) on its first list conversion; a worker finds none."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from builder.run import engine; engine._without_pandas(); import pyarrow as pa; "
+            "b = pa.RecordBatch.from_pylist([{'a': 1, 's': 'x'}]); print(b.num_rows, 'pandas' in sys.modules)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "False"]

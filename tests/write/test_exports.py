@@ -81,6 +81,7 @@ def test_the_fast_docbin_writes_the_bytes_spacy_writes(built) -> None:
                 exports.add_to_docbin(bin_, row, split, sentences.get(row["doc_id"], []))
         assert ours.strings == theirs.strings and ours.user_data == theirs.user_data
         assert ours.to_bytes() == theirs.to_bytes()
+    assert exports.new_docbin().to_bytes() == DocBin(store_user_data=True).to_bytes()  # an empty bin too
 
 
 def test_attributions_jsonl_uses_the_parquet_field_names(built) -> None:
