@@ -124,7 +124,8 @@ def build(
         typer.echo(note)
     rows = ", ".join(f"{c} {sum(n.values())}" for c, n in manifest.rows.items())
     docs = outcome.documents
-    reused = f" ({outcome.cached} of {outcome.shards} shard(s) unchanged, from {cfg.cache_dir}/)" if outcome.cached else ""
+    reused = (f" ({outcome.cached} of {outcome.shards} shard(s) unchanged, {outcome.reused} of {docs} document(s) reused, "
+              f"from {cfg.cache_dir}/)") if outcome.reused else ""  # fmt: skip
     typer.echo(f"wrote {cfg.rel(target)} in {seconds:.1f}s: {rows}; {docs} document(s), {docs / max(seconds, 1e-9):.1f} docs/s{reused}")
 
 

@@ -6,6 +6,11 @@ versions of the libraries whose output lands in the files) and, per document, it
 of its capture, text and export (as hashed for inputs.sha256) and any of its tasks found in other files.
 A hit copies the shard's cached part folder and result; a miss stores them after the shard ran. Nothing
 is trusted that the key does not cover, so a cached build is byte-identical to a clean one.
+
+Inside a shard that changed, every unchanged document is reused too: each entry also keeps, per document,
+its map result with its rows (`DOCS`, zstd-compressed pickles, keyed like a shard but by one document), and
+a missing shard looks its documents up in the entries there are (`DocStore`) before it processes them.
+The rows go through the same writer either way, so the part files are the same bytes.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import builder
 
 RESULT = "result.pkl"
 PART = "part"
+DOCS = "docs.pkl"  # doc key → compressed pickle of its map result, one pickled pair after another
+DOC_KEYS = "doc_keys"  # the entry's document keys, one per line: read to find a document without loading DOCS
 LIBRARIES = ("pyarrow", "spacy", "trafilatura", "lxml", "fastjsonschema", "srsly")
 
 
@@ -66,6 +73,89 @@ def shard_key(build: str, items: list, own_files: list[list[tuple[str, str]]]) -
     return digest.hexdigest()
 
 
+def doc_key(build: str, source: Any, tasks: list, files: list[tuple[str, str]]) -> str:
+    """One document's part of `shard_key`, on its own: what its map result depends on."""
+    digest = hashlib.sha256(build.encode())
+    digest.update(repr(source).encode() + b"\0" + repr(files).encode() + b"\0")
+    digest.update(pickle.dumps(tasks, protocol=4) if tasks else b"-")
+    return digest.hexdigest()
+
+
+def pack(result: Any) -> bytes:
+    """A document's map result as stored: its pickle's size (8 bytes), then the pickle, zstd-compressed."""
+    import pyarrow as pa
+
+    raw = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(raw).to_bytes(8, "little") + pa.compress(raw, codec="zstd", asbytes=True)
+
+
+def unpack(blob: bytes) -> Any:
+    import pyarrow as pa
+
+    size = int.from_bytes(blob[:8], "little")
+    return pickle.loads(pa.decompress(blob[8:], decompressed_size=size, codec="zstd", asbytes=True))
+
+
+class DocWriter:
+    """A shard's documents as it runs, streamed to a file (so a worker holds none of them)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = open(path, "wb")
+        self.keys: list[str] = []
+
+    def add(self, key: str, result: Any, blob: bytes | None = None) -> None:
+        """`blob`: the result as DocStore read it, kept as it is (packing again would only cost time)."""
+        pickle.dump((key, blob if blob is not None else pack(result)), self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.keys.append(key)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class DocStore:
+    """The documents of every cache entry, found by key; an entry's DOCS are read once, when first needed."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self.where: dict[str, Path] | None = None
+        self.loaded: dict[Path, dict[str, bytes]] = {}
+
+    def _index(self) -> dict[str, Path]:
+        where: dict[str, Path] = {}
+        for entry in sorted(self.cache.iterdir()) if self.cache.is_dir() else ():
+            if entry.name.startswith("."):
+                continue  # being written
+            try:
+                keys = (entry / DOC_KEYS).read_text(encoding="ascii").split()
+            except OSError:
+                continue
+            where.update(dict.fromkeys(keys, entry))
+        return where
+
+    def get(self, key: str) -> tuple[Any, bytes] | tuple[None, None]:
+        """The map result stored under `key` and its stored bytes, or (None, None)."""
+        if self.where is None:
+            self.where = self._index()
+        entry = self.where.get(key)
+        if entry is None:
+            return None, None
+        if entry not in self.loaded:
+            blobs: dict[str, bytes] = {}
+            try:
+                with open(entry / DOCS, "rb") as f:
+                    while True:
+                        k, blob = pickle.load(f)
+                        blobs[k] = blob
+            except EOFError:
+                pass
+            except (OSError, pickle.UnpicklingError, ValueError):
+                blobs = {}  # a broken entry: its documents are processed again
+            self.loaded[entry] = blobs
+        blob = self.loaded[entry].get(key)
+        return (None, None) if blob is None else (unpack(blob), blob)
+
+
 def load(cache: Path, key: str, part: Path | None) -> Any | None:
     """The cached result of shard `key` with its part files copied to `part` (None: `check`, the result
     only); None on a miss."""
@@ -82,12 +172,16 @@ def load(cache: Path, key: str, part: Path | None) -> Any | None:
     return result
 
 
-def store(cache: Path, key: str, part: Path, result: Any) -> None:
-    """Keep a shard's part folder and result under `key` (atomically: a rename; a racing twin is harmless)."""
+def store(cache: Path, key: str, part: Path, result: Any, docs: DocWriter | None = None) -> None:
+    """Keep a shard's part folder, result and documents under `key` (atomically: a rename; a racing twin is
+    harmless)."""
     cache.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=cache))
     try:
         shutil.copytree(part, tmp / PART)
+        if docs is not None:
+            shutil.move(docs.path, tmp / DOCS)
+            (tmp / DOC_KEYS).write_text("".join(k + "\n" for k in docs.keys), encoding="ascii")
         with open(tmp / RESULT, "wb") as f:
             pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache / key)

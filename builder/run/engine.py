@@ -70,6 +70,7 @@ class ShardResult:
     io_error: OSError | None = None  # writing a part failed (disk full, read-only): not a bug, re-raised as it is
     key: str | None = None  # builder.run.cache key of the shard
     cached: bool = False  # copied from the cache, not run
+    reused: int = 0  # documents of a shard that ran taken from the cache (unchanged since an earlier build)
 
 
 def _tune_process() -> None:
@@ -123,20 +124,33 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
             return hit
     writer = PartWriter(part, ctx.scheme)
     docs: list[DocResult] = []
+    # a build with a cache: the documents of this (missing) shard that an earlier build already mapped
+    known = kept = None
+    reused = 0
+    if key is not None:
+        known = cache.DocStore(Path(job.cache))
+        if part is not None:
+            kept = cache.DocWriter(folder / f"docs-{rank:05d}.pkl")
     try:
         for (source, tasks, export), files in zip(items, own):
+            dkey = cache.doc_key(job.build_key, source, tasks, files) if known is not None else None
+            result, blob = known.get(dkey) if known is not None else (None, None)
+            reused += result is not None
             try:
-                result = process(source, tasks, ctx, export)
+                if result is None:
+                    result = process(source, tasks, ctx, export)
+                    result.document = None  # the rows hold what the reduce needs; the objects would only be pickled
             except Exception:  # noqa: BLE001 - a bug in one document; named, not hidden
                 return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
             try:
                 writer.add_document(result.doc_id, result.split, result.rows, result.task_file)
                 writer.add_inputs(files)
+                if kept is not None and not result.problems:
+                    kept.add(dkey, result, blob)
             except OSError:
                 raise  # the disk, not the document: reported as a write error below
             except Exception:  # noqa: BLE001
                 return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
-            result.document = None  # the rows hold what the reduce needs; the objects would only be pickled
             if not job.keep_rows:
                 result.rows = {}
             docs.append(result)
@@ -144,13 +158,16 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
                 _trim()
             if on_doc is not None:
                 on_doc()
-        result = ShardResult(docs, writer.close(), key=key)
+        result = ShardResult(docs, writer.close(), key=key, reused=reused)
     except OSError as e:
         return ShardResult(docs, None, io_error=e)
+    finally:
+        if kept is not None:
+            kept.close()
     if key is not None and part is not None and not result.summary.problems and not any(d.problems for d in docs):
-        from builder.run import cache
-
-        cache.store(Path(job.cache), key, part, result)  # only what a successful build could reuse
+        cache.store(Path(job.cache), key, part, result, kept)  # only what a successful build could reuse
+    if kept is not None:
+        kept.path.unlink(missing_ok=True)
     return result
 
 

@@ -44,6 +44,7 @@ class Outcome:
     splits: tuple[str, ...] = ()
     shards: int = 0
     cached: int = 0  # shards taken from the cache
+    reused: int = 0  # documents taken from the cache (in those shards, or unchanged in a shard that ran)
     cache_keys: set[str] = field(default_factory=set)
 
     @property
@@ -122,6 +123,7 @@ def check(
         out.stats.merge(shard.summary.stats)
         out.shards += 1
         out.cached += shard.cached
+        out.reused += len(shard.docs) if shard.cached else shard.reused
         if shard.key is not None:
             out.cache_keys.add(shard.key)
         if parts is not None:

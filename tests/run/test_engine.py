@@ -142,23 +142,33 @@ def test_the_shard_layout_changes_files_not_rows(cli, seven: Path, tmp_path: Pat
             assert a[split].to_list() == b[split].to_list(), (config, split)
 
 
-def test_a_rebuild_reuses_unchanged_shards_and_equals_a_clean_build(cli, seven: Path, tmp_path: Path) -> None:
+def _relabel(export: Path) -> None:
+    """An annotator relabels one entity of the document."""
+    tasks = json.loads(export.read_text(encoding="utf-8"))
+    region = next(r for r in tasks[0]["annotations"][0]["result"] if r.get("value", {}).get("labels") in (["PER"], ["ORG"]))
+    region["value"]["labels"] = ["ORG"] if region["value"]["labels"] == ["PER"] else ["PER"]
+    export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+
+
+def test_a_rebuild_reuses_unchanged_shards_and_documents_and_equals_a_clean_build(cli, seven: Path, tmp_path: Path) -> None:
     corpus = shutil.copytree(seven, tmp_path / "corpus", ignore=shutil.ignore_patterns("build"))
     out, clean = tmp_path / "out", tmp_path / "clean"
     first = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet"])
     assert first.exit_code == 0 and "from build/cache/" not in first.stdout
-    # an annotator relabels one entity in one document: one shard of four is stale
-    export = sorted((corpus / "annotations" / "export").glob("*.json"))[0]
-    tasks = json.loads(export.read_text(encoding="utf-8"))
-    region = next(r for r in tasks[0]["annotations"][0]["result"] if r.get("value", {}).get("labels") == ["PER"])
-    region["value"]["labels"] = ["ORG"]
-    export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    exports = sorted((corpus / "annotations" / "export").glob("*.json"))
+    _relabel(exports[0])  # one shard of four is stale; the other document in it is not
     again = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet"])
     assert again.exit_code == 0, again.output
-    assert "(3 of 4 shard(s) unchanged, from build/cache/)" in again.stdout
+    assert "(3 of 4 shard(s) unchanged, 6 of 7 document(s) reused, from build/cache/)" in again.stdout
     assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(clean), "--quiet", "--no-cache"]).exit_code == 0
     assert tree_digest(out) == tree_digest(clean)
-    assert len(list((corpus / "build" / "cache").iterdir())) == 4  # the stale entry is gone
+    assert len([e for e in (corpus / "build" / "cache").iterdir()]) == 4  # the stale entry is gone
+    # the rebuilt shard kept its reused document too: changing the changed one's neighbour reuses the first
+    _relabel(exports[1])
+    third = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet"])
+    assert "(3 of 4 shard(s) unchanged, 6 of 7 document(s) reused, from build/cache/)" in third.stdout, third.output
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(clean), "--quiet", "--no-cache"]).exit_code == 0
+    assert tree_digest(out) == tree_digest(clean)
 
 
 def test_a_change_of_the_builder_or_its_settings_misses_the_cache(corpus: Path) -> None:
