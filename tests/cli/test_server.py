@@ -6,6 +6,7 @@ template copy (a few seconds). Marked `server`; they fail, never skip, when Labe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -72,6 +73,23 @@ def builder_server(corpus: Path, *args: str) -> Iterator[Running]:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        # a failed test must not leave its Label Studio running (it has its own session, so kill() missed it)
+        for pid in _label_studios_under(corpus):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _label_studios_under(corpus: Path) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "label-studio" in cmd and "start" in cmd and str(corpus) in cmd:
+                pids.append(int(entry.name))
+    return pids
 
 
 def label_studio_pids(data_dir: Path) -> list[int]:
