@@ -20,6 +20,7 @@ order. A document whose processing raises is reported as `DocCrash` naming it.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import pickle
 import shutil
@@ -264,13 +265,21 @@ def _release_memory() -> None:
 
 def _trim() -> None:
     """glibc keeps freed heap pages (Arrow buffers, spaCy docs) in the process; give them back (~1 ms)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None. Loaded by name: ctypes.util.find_library runs ldconfig in a forked
+    child, a momentary copy of the whole worker that a memory reading counts twice."""
     import ctypes
-    import ctypes.util
 
     try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+        return ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
+        return None
 
 
 def _checked(result: ShardResult) -> ShardResult:
