@@ -63,22 +63,18 @@ def build_key(cfg: Any, schema_version: str) -> str:
     return _sha(json.dumps(blob, sort_keys=True, default=str).encode())
 
 
-def shard_key(build: str, items: list, own_files: list[list[tuple[str, str]]]) -> str:
-    """`items`: the shard's (source, tasks from other files, own export) triples; `own_files`: per document
-    the (path, sha256) of its capture, text and export."""
-    digest = hashlib.sha256(build.encode())
-    for (source, tasks, _export), files in zip(items, own_files):
-        digest.update(repr(source).encode() + b"\0" + repr(files).encode() + b"\0")
-        digest.update(pickle.dumps(tasks, protocol=4) if tasks else b"-")
-    return digest.hexdigest()
-
-
 def doc_key(build: str, source: Any, tasks: list, files: list[tuple[str, str]]) -> str:
-    """One document's part of `shard_key`, on its own: what its map result depends on."""
+    """What one document's map result depends on: the build, its sources row, the (path, sha256) of its
+    capture, text and export, and its tasks found in other files."""
     digest = hashlib.sha256(build.encode())
     digest.update(repr(source).encode() + b"\0" + repr(files).encode() + b"\0")
     digest.update(pickle.dumps(tasks, protocol=4) if tasks else b"-")
     return digest.hexdigest()
+
+
+def shard_key(build: str, doc_keys: list[str]) -> str:
+    """A shard's key: its documents' keys, in order."""
+    return _sha((build + "".join(doc_keys)).encode())
 
 
 def pack(result: Any) -> bytes:

@@ -116,7 +116,8 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
     if job.cache is not None and not job.keep_rows:  # `check` reads the cache too (a hit had no problems)
         from builder.run import cache
 
-        key = cache.shard_key(job.build_key, items, own)
+        doc_keys = [cache.doc_key(job.build_key, s, tasks, files) for (s, tasks, _), files in zip(items, own)]
+        key = cache.shard_key(job.build_key, doc_keys)
         hit = cache.load(Path(job.cache), key, part)
         if hit is not None:
             for _ in items if on_doc is not None else ():
@@ -133,8 +134,8 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
         if part is not None:
             kept = cache.DocWriter(folder / f"docs-{rank:05d}.pkl")
     try:
-        for (source, tasks, export), files in zip(items, own):
-            dkey = cache.doc_key(job.build_key, source, tasks, files) if known is not None else None
+        for i, ((source, tasks, export), files) in enumerate(zip(items, own)):
+            dkey = doc_keys[i] if known is not None else None
             result, blob = known.get(dkey) if known is not None else (None, None)
             reused += result is not None
             try:
