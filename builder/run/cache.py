@@ -32,6 +32,7 @@ RESULT = "result.pkl"
 PART = "part"
 DOCS = "docs.pkl"  # doc key → compressed pickle of its map result, one pickled pair after another
 DOC_KEYS = "doc_keys"  # the entry's document keys, one per line: read to find a document without loading DOCS
+HASHES = "hashes"  # builder.run.hashmemo's folder, beside the entries
 LIBRARIES = ("pyarrow", "spacy", "trafilatura", "lxml", "fastjsonschema", "srsly")
 
 
@@ -120,8 +121,8 @@ class DocStore:
     def _index(self) -> dict[str, Path]:
         where: dict[str, Path] = {}
         for entry in sorted(self.cache.iterdir()) if self.cache.is_dir() else ():
-            if entry.name.startswith("."):
-                continue  # being written
+            if not _is_entry(entry.name):
+                continue  # being written, or the hash memo
             try:
                 keys = (entry / DOC_KEYS).read_text(encoding="ascii").split()
             except OSError:
@@ -152,8 +153,24 @@ class DocStore:
         return (None, None) if blob is None else (unpack(blob), blob)
 
 
+def _is_entry(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
+def has(cache: Path, key: str) -> bool:
+    return (cache / key / RESULT).is_file()
+
+
+def _link(src: str, dst: str) -> None:
+    """A cached file into a part: a hard link (no bytes copied), or a copy where links cannot go."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def load(cache: Path, key: str, part: Path | None) -> Any | None:
-    """The cached result of shard `key` with its part files copied to `part` (None: `check`, the result
+    """The cached result of shard `key` with its part files linked into `part` (None: `check`, the result
     only); None on a miss."""
     entry = cache / key
     try:
@@ -162,10 +179,17 @@ def load(cache: Path, key: str, part: Path | None) -> Any | None:
         if part is not None:
             if part.exists():
                 shutil.rmtree(part)
-            shutil.copytree(entry / PART, part)
+            shutil.copytree(entry / PART, part, copy_function=_link)
     except (OSError, pickle.UnpicklingError, EOFError):
         return None  # absent, or half removed: the shard runs again
     return result
+
+
+def _read_only(folder: Path) -> None:
+    """A cached file is shared, by hard links, with the dataset folders built from it: no one writes it in place."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.chmod(0o444)
 
 
 def store(cache: Path, key: str, part: Path, result: Any, docs: DocWriter | None = None) -> None:
@@ -174,7 +198,8 @@ def store(cache: Path, key: str, part: Path, result: Any, docs: DocWriter | None
     cache.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=cache))
     try:
-        shutil.copytree(part, tmp / PART)
+        shutil.copytree(part, tmp / PART, copy_function=_link)
+        _read_only(tmp / PART)
         if docs is not None:
             shutil.move(docs.path, tmp / DOCS)
             (tmp / DOC_KEYS).write_text("".join(k + "\n" for k in docs.keys), encoding="ascii")
@@ -190,5 +215,5 @@ def prune(cache: Path, keep: set[str]) -> None:
     if not cache.is_dir():
         return
     for entry in cache.iterdir():
-        if entry.name not in keep:
+        if entry.name not in keep and entry.name != HASHES:
             shutil.rmtree(entry, ignore_errors=True)

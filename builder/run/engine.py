@@ -29,12 +29,13 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from builder.errors import BuildError
 from builder.read.export import Task
 from builder.records import Source
+from builder.run.hashmemo import HashMemo
 from builder.run.mapdoc import Context, DocResult, process
 from builder.write.parts import PartSummary, PartWriter
 
@@ -61,6 +62,7 @@ class Job:
     keep_rows: bool = False  # send the rows back too (tests and in-process callers; memory grows with the corpus)
     cache: str | None = None  # builder.run.cache folder (a build only)
     build_key: str = ""  # builder.run.cache.build_key of this run
+    ranks: tuple[int, ...] = ()  # the shards the engine runs, by task (the others were cache hits); () = all
 
 
 @dataclass(slots=True)
@@ -111,7 +113,9 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
         items, ctx = pickle.load(f)
     part = None if job.parts is None else Path(job.parts) / f"{rank:05d}"
     hashed = ctx.root is not None and (part is not None or job.cache is not None)
-    own = [_own_files(s, e, ctx) if hashed else [] for s, _, e in items]
+    memo = HashMemo(None if job.cache is None else Path(job.cache), rank)
+    own = [_own_files(s, e, ctx, memo.sha) if hashed else [] for s, _, e in items]
+    memo.save()
     key = None
     if job.cache is not None and not job.keep_rows:  # `check` reads the cache too (a hit had no problems)
         from builder.run import cache
@@ -173,12 +177,26 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
     return result
 
 
-def _own_files(source: Source, export: Path | None, ctx: Context) -> list[tuple[str, str]]:
+def _own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[Path], str | None]) -> list[tuple[str, str | None]]:
     """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs."""
-    from builder.write.fingerprint import sha256_file
-
     paths = [ctx.raw_dir / source.capture_file, ctx.text_dir / f"{source.doc_id}.txt", export]
-    return [(Path(os.path.relpath(p, ctx.root)).as_posix(), sha256_file(p)) for p in paths if p is not None and p.is_file()]
+    return [(Path(os.path.relpath(p, ctx.root)).as_posix(), sha(p)) for p in paths if p is not None and p.is_file()]
+
+
+def _known_hit(items: list[tuple], ctx: Context, job: Job, rank: int) -> str | None:
+    """The cache key of a shard whose files the hash memo vouches for and whose entry is there, else None:
+    such a shard is taken from the cache here, without a worker. Nothing is hashed: that is a worker's job."""
+    from builder.run import cache
+
+    memo = HashMemo(Path(job.cache), rank)
+    doc_keys = []
+    for source, tasks, export in items:
+        files = _own_files(source, export, ctx, memo.known)
+        if any(sha is None for _, sha in files):
+            return None
+        doc_keys.append(cache.doc_key(job.build_key, source, tasks, files))
+    key = cache.shard_key(job.build_key, doc_keys)
+    return key if cache.has(Path(job.cache), key) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +207,7 @@ class Shard:
 
     def __call__(self, data: object, rank: int = 0, world_size: int = 1) -> None:
         _without_pandas()
+        rank = self.job.ranks[rank] if self.job.ranks else rank
         result = run_shard(self.job, rank)
         folder = Path(self.job.staging)
         tmp = folder / f".out-{rank:05d}.pkl"
@@ -197,26 +216,31 @@ class Shard:
         os.replace(tmp, folder / f"out-{rank:05d}.pkl")
 
 
-def stage(items: Iterable[tuple], shard_docs: int, ctx: Context, staging: Path) -> list[tuple[int, str]]:
+def stage(items: Iterable[tuple], shard_docs: int, ctx: Context, job: Job) -> list[tuple[int, str, str | None]]:
     """Each shard's inputs, `in-<rank>.pkl` (`shard_docs` consecutive items): what a worker on any node loads
     (run_shard). `items` is consumed as it goes, so no more than one shard's inputs are held here.
-    Returns each shard's size and first doc_id."""
-    staged: list[tuple[int, str]] = []
+    Returns each shard's size, first doc_id and, for a shard known to be in the cache, its key (no inputs
+    are staged for it)."""
+    staged: list[tuple[int, str, str | None]] = []
     batch: list[tuple] = []
+    probe = job.cache is not None and ctx.root is not None and not job.keep_rows and any(Path(job.cache).glob("*/result.pkl"))
+
+    def flush() -> None:
+        rank = len(staged)
+        hit = _known_hit(batch, ctx, job, rank) if probe else None
+        if hit is None:
+            with open(Path(job.staging) / f"in-{rank:05d}.pkl", "wb") as f:
+                pickle.dump((batch, ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
+        staged.append((len(batch), batch[0][0].doc_id, hit))
+
     for item in items:
         batch.append(item)
         if len(batch) == shard_docs:
-            staged.append(_dump(staging / f"in-{len(staged):05d}.pkl", batch, ctx))
+            flush()
             batch = []
     if batch:
-        staged.append(_dump(staging / f"in-{len(staged):05d}.pkl", batch, ctx))
+        flush()
     return staged
-
-
-def _dump(path: Path, batch: list, ctx: Context) -> tuple[int, str]:
-    with open(path, "wb") as f:
-        pickle.dump((batch, ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
-    return len(batch), batch[0][0].doc_id
 
 
 def map_documents(
@@ -243,17 +267,35 @@ def map_documents(
     staging = Path(tempfile.mkdtemp(prefix=".map-", dir=parts.parent if engine == "slurm" and parts else None))
     job = Job(str(staging), None if parts is None else str(parts), keep_rows, None if cache is None else str(cache), build_key)
     try:
-        staged = stage(((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), shard_docs, ctx, staging)
-        sizes, firsts = [n for n, _ in staged], [first for _, first in staged]
+        staged = stage(((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), shard_docs, ctx, job)
         del sources, by_doc, own  # staged: from here on only the shards' results pass through this process
         _release_memory()
-        if engine == "inline" or (engine == "local" and (workers <= 1 or len(sizes) < 2)):
-            for rank in range(len(sizes)):
-                yield _checked(run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None))
-            return
-        yield from _datatrove(engine, job, sizes, firsts, workers, on_doc)
+        ran = tuple(rank for rank, (_, _, hit) in enumerate(staged) if hit is None)
+        job = replace(job, ranks=ran)
+        if engine == "inline" or (engine == "local" and (workers <= 1 or len(ran) < 2)):
+            results = (run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None) for rank in ran)
+        else:
+            results = _datatrove(engine, job, [staged[r][0] for r in ran], [staged[r][1] for r in ran], workers, on_doc)
+        for rank, (size, _, hit) in enumerate(staged):
+            if hit is None:
+                yield _checked(next(results))
+                continue
+            yield _from_cache(job, rank, hit)
+            if on_doc is not None:
+                on_doc(size)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _from_cache(job: Job, rank: int, key: str) -> ShardResult:
+    """A shard found in the cache before the map: its part linked into place, its result as stored."""
+    from builder.run import cache
+
+    hit = cache.load(Path(job.cache), key, None if job.parts is None else Path(job.parts) / f"{rank:05d}")
+    if hit is None:  # the entry went between the probe and now (another build pruned it)
+        raise BuildError(f"the cache entry of shard {rank} went away during the build", "build again")
+    hit.cached = True
+    return hit
 
 
 def _release_memory() -> None:
@@ -335,6 +377,9 @@ def _datatrove(engine: str, job: Job, sizes: list[int], firsts: list[str], worke
     runner.start()
     seen: set[int] = set()
 
+    def out(task: int) -> Path:
+        return staging / f"out-{(job.ranks[task] if job.ranks else task):05d}.pkl"
+
     def running() -> bool:
         if runner.is_alive():
             return True
@@ -348,14 +393,14 @@ def _datatrove(engine: str, job: Job, sizes: list[int], firsts: list[str], worke
         runner.join(0.25 if engine != "slurm" else 5)
         if on_doc is not None:
             for rank in range(len(sizes)):
-                if rank not in seen and (staging / f"out-{rank:05d}.pkl").exists():
+                if rank not in seen and out(rank).exists():
                     seen.add(rank)
                     on_doc(sizes[rank])
     for rank in range(len(sizes)):
-        path = staging / f"out-{rank:05d}.pkl"
+        path = out(rank)
         if not path.exists():
             why = f" ({type(failed[0]).__name__}: {failed[0]})" if failed else ""
-            raise DocCrash(f"shard {rank} of {len(sizes)} (documents {firsts[rank]} …) ended without a result{why}",
+            raise DocCrash(f"shard {job.ranks[rank] if job.ranks else rank} (documents {firsts[rank]} …) ended without a result{why}",
                            "a worker process died (out of memory?); build again with fewer --workers")  # fmt: skip
         if on_doc is not None and rank not in seen:
             on_doc(sizes[rank])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -162,7 +163,10 @@ def test_a_rebuild_reuses_unchanged_shards_and_documents_and_equals_a_clean_buil
     assert "(3 of 4 shard(s) unchanged, 6 of 7 document(s) reused, from build/cache/)" in again.stdout
     assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(clean), "--quiet", "--no-cache"]).exit_code == 0
     assert tree_digest(out) == tree_digest(clean)
-    assert len([e for e in (corpus / "build" / "cache").iterdir()]) == 4  # the stale entry is gone
+    assert len([e for e in (corpus / "build" / "cache").iterdir() if e.name != "hashes"]) == 4  # the stale entry is gone
+    # the unchanged shards' files are the cache's, linked, not copied; no one may write them in place
+    placed = sorted((out / "data" / "documents").glob("*.parquet"))
+    assert all(f.stat().st_nlink == 2 and stat.S_IMODE(f.stat().st_mode) == 0o444 for f in placed)
     # the rebuilt shard kept its reused document too: changing the changed one's neighbour reuses the first
     _relabel(exports[1])
     third = cli.invoke(app, ["build", "--root", str(corpus), "--out", str(out), "--quiet"])

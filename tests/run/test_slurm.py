@@ -31,8 +31,8 @@ def staged(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     items = [(s, [], export / f"{s.doc_id}.json") for s in sources]
     staging = tmp_path / "staging"
     staging.mkdir()
-    engine.stage(items, 1, ctx, staging)
     job = Job(str(staging), str(tmp_path / "parts"))
+    engine.stage(items, 1, ctx, job)
     return job, len(items)
 
 
