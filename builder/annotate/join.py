@@ -9,6 +9,7 @@ kept (the `annotations` config), so a broken second opinion is reported, not hid
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field, replace
 
 from builder.annotate.adjudicate import Adjudication, adjudicate
@@ -48,7 +49,7 @@ def unknown_doc(task: Task) -> Problem:
     )
 
 
-def misnamed(task: Task, known: set[str] | frozenset[str]) -> Problem:
+def misnamed(task: Task, known: Container[str]) -> Problem:
     """A task found in the export file named after another document."""
     if task.doc_id not in known:
         return unknown_doc(task)

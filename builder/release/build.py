@@ -44,7 +44,8 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome, folder: Path) -> CardInputs:
             "spans re-anchored (text changed after annotation)": str(sum(n.count for n in outcome.notices if n.code == "spans-reanchored")),
         },
         problems={},
-        agreement=plots.agreement_markdown(outcome.stats.agreement, outcome.stats.annotated_docs, outcome.stats.annotations),
+        agreement=plots.agreement_markdown(outcome.stats.agreement, outcome.stats.annotated_docs, outcome.stats.annotations,
+                                           agreed=outcome.stats.agreed, f1_sum=outcome.stats.agreement_f1),  # fmt: skip
         source_types={split: dict(sorted(counts.items())) for split, counts in outcome.stats.source_types.items() if counts},
     )
 

@@ -149,7 +149,7 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
             except Exception:  # noqa: BLE001 - a bug in one document; named, not hidden
                 return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
             try:
-                writer.add_document(result.doc_id, result.split, result.rows, result.task_file)
+                writer.add_document(result.doc_id, result.split, result.rows, result.task_file, result.outputs)
                 writer.add_inputs(files)
                 if kept is not None and not result.problems:
                     kept.add(dkey, result, blob)
@@ -159,6 +159,7 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
                 return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
             if not job.keep_rows:
                 result.rows = {}
+            result.outputs = {}  # cached with the document (above); the main process has no use for them
             docs.append(result)
             if len(docs) % TRIM_DOCS == 0:
                 _trim()

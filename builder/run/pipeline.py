@@ -84,13 +84,15 @@ def check(
     ]
     # An export named after its document (what `builder ls pull` writes) is read by that document's map
     # step, in a worker; any other export file is read here and its tasks routed by doc_id.
-    known = {s.doc_id for s in sources}
+    # Copies, made while the sources are alive and so allocated apart from them: once the sources are
+    # staged their memory can go back to the system, which it cannot while these ids sit among them.
+    known = {d: d for d in (s.doc_id.encode().decode() for s in sources)}  # each id to itself, for own.ids below
     export_dir = cfg.path(cfg.export_dir)
     own = _OwnExports(export_dir)
     by_doc: dict[str, list[Task]] = {}
     for path in export_files(export_dir):
         if path.parent == export_dir and path.stem in known:
-            own.ids.add(path.stem)
+            own.ids.add(known[path.stem])  # the copy above, not a new string
             continue
         file_tasks, found = read_export(path, cfg.rel(path), cfg.root)
         out.problems += found

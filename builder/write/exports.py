@@ -183,28 +183,40 @@ def _fast_docbin() -> type:
 
     class FastDocBin(DocBin):
         def add(self, doc) -> None:
+            self.add_parts(self.parts_of(doc))
+
+        def parts_of(self, doc) -> tuple:
+            """What one Doc adds to the bin (picklable: a document's cached writer output)."""
             array = doc.to_array(self.attrs)
             if len(array.shape) == 1:
                 array = array.reshape((array.shape[0], 1))
-            self.tokens.append(array)
             spaces = doc.to_array(SPACY)
-            self.spaces.append(numpy.asarray(spaces.reshape((spaces.shape[0], 1)), dtype=bool))
-            self.flags.append({"has_unknown_spaces": doc.has_unknown_spaces})
+            names: set[str] = set()
             strings = doc.vocab.strings
             if len(doc):
                 for h in numpy.unique(doc.to_array(string_attrs)).tolist():
-                    self.strings.add(strings[h])
-            self.cats.append(doc.cats)
-            if self.store_user_data:
-                self.user_data.append(packer.pack(doc.user_data))
-            self.span_groups.append(doc.spans.to_bytes())
+                    names.add(strings[h])
             for group in doc.spans.values():
                 for span in group:
-                    self.strings.add(span.label_)
+                    names.add(span.label_)
                     if span.kb_id in span.doc.vocab.strings:
-                        self.strings.add(span.kb_id_)
+                        names.add(span.kb_id_)
                     if span.id in span.doc.vocab.strings:
-                        self.strings.add(span.id_)
+                        names.add(span.id_)
+            user_data = packer.pack(doc.user_data) if self.store_user_data else None
+            return (array, numpy.asarray(spaces.reshape((spaces.shape[0], 1)), dtype=bool), doc.has_unknown_spaces,
+                    sorted(names), doc.cats, user_data, doc.spans.to_bytes())  # fmt: skip
+
+        def add_parts(self, parts: tuple) -> None:
+            array, spaces, unknown_spaces, names, cats, user_data, span_groups = parts
+            self.tokens.append(array)
+            self.spaces.append(spaces)
+            self.flags.append({"has_unknown_spaces": unknown_spaces})
+            self.strings.update(names)
+            self.cats.append(cats)
+            if self.store_user_data:
+                self.user_data.append(user_data)
+            self.span_groups.append(span_groups)
 
         def to_bytes(self) -> bytes:
             """spaCy's to_bytes, the same bytes, without its copies of every token array (vstack, tobytes,
@@ -243,6 +255,11 @@ def _fast_docbin() -> type:
 
 def add_to_docbin(bin_, row: dict[str, Any], split: str, sentences: list[tokens.Sentence]) -> None:
     """One `documents` row as a Doc; `sentences`: the tokenisation of its `ner` rows (nothing is tokenised twice)."""
+    bin_.add(docbin_doc(row, split, sentences))
+
+
+def docbin_doc(row: dict[str, Any], split: str, sentences: list[tokens.Sentence]):
+    """The spaCy Doc of one `documents` row, as the DocBin export holds it."""
     from spacy.tokens import Span
 
     doc, offsets, words = _spacy_doc(row["text"], sentences)
@@ -258,7 +275,7 @@ def add_to_docbin(bin_, row: dict[str, Any], split: str, sentences: list[tokens.
     doc.ents = ents
     doc.user_data["doc_id"] = row["doc_id"]
     doc.user_data["split"] = split
-    bin_.add(doc)
+    return doc
 
 
 def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]]) -> bytes:

@@ -27,7 +27,7 @@ from builder import schema
 from builder.records import Problem
 from builder.scheme import Scheme
 from builder.write import encode
-from builder.write.plots import DocAgreement, doc_agreement
+from builder.write.plots import KEEP_AGREEMENT, DocAgreement, doc_agreement
 
 BATCH_ROWS = 1_000  # rows per Parquet row group: far below the ~100 MB the dataset viewer expects
 SUB_DOCS = 8  # documents whose rows are held as Python objects before they are encoded to Arrow
@@ -62,7 +62,9 @@ class Stats:
     outlets: dict[str, int] = field(default_factory=dict)  # documents per outlet
     source_types: dict[str, dict[str, int]] = field(default_factory=dict)  # split → source_type → attributions
     stance: dict[tuple[str, str], int] = field(default_factory=dict)  # (target, label) → stance rows
-    agreement: list[DocAgreement] = field(default_factory=list)  # documents with two or more annotators
+    agreement: list[DocAgreement] = field(default_factory=list)  # the first KEEP_AGREEMENT documents with two or more annotators
+    agreed: int = 0  # documents with two or more annotators
+    agreement_f1: float = 0.0  # the sum of their mean pairwise F1
     annotated_docs: int = 0  # documents with rows in the annotations config
     annotations: int = 0
 
@@ -78,7 +80,9 @@ class Stats:
         for split, counts in other.source_types.items():
             _add(self.source_types.setdefault(split, {}), counts)
         _add(self.stance, other.stance)
-        self.agreement += other.agreement
+        self.agreement += other.agreement[: max(0, KEEP_AGREEMENT - len(self.agreement))]
+        self.agreed += other.agreed
+        self.agreement_f1 += other.agreement_f1
         self.annotated_docs += other.annotated_docs
         self.annotations += other.annotations
 
@@ -221,8 +225,10 @@ class PartWriter:
         elif config == "stance":
             _add(self.stats.stance, Counter((r["target"], r["label"]) for r in rows))
 
-    def add_document(self, doc_id: str, split: str, rows: Rows, task_file: str = "") -> None:
-        """All rows of one document (config → rows), in schema order; exports follow the same rows."""
+    def add_document(self, doc_id: str, split: str, rows: Rows, task_file: str = "", outputs: dict[str, Any] | None = None) -> None:
+        """All rows of one document (config → rows), in schema order; exports follow the same rows.
+        `outputs`: the document's export pieces, filled here on its first build and taken from there when it
+        comes back from the cache (the same rows give the same pieces, so the files are the same bytes)."""
         self.file_of[doc_id] = task_file
         for config in schema.CONFIGS:
             self.add_rows(config, split, rows.get(config, []))
@@ -232,26 +238,42 @@ class PartWriter:
             self.stats.annotations += len(annotations)
             agreement = doc_agreement(doc_id, annotations)
             if agreement is not None:
-                self.stats.agreement.append(agreement)
+                self.stats.agreed += 1
+                self.stats.agreement_f1 += agreement.f1
+                if len(self.stats.agreement) < KEEP_AGREEMENT:
+                    self.stats.agreement.append(agreement)
         if self.exports and rows.get("documents"):
-            self._export(doc_id, split, rows)
+            from builder.write import exports  # spaCy: only where exports are written
 
-    def _export(self, doc_id: str, split: str, rows: Rows) -> None:
+            if split not in self.docbins:
+                self.docbins[split] = exports.new_docbin()
+            pieces = outputs if outputs else self._pieces(doc_id, split, rows, self.docbins[split])
+            if outputs is not None and not outputs:
+                outputs.update(pieces)
+            self._export(split, pieces)
+
+    def _pieces(self, doc_id: str, split: str, rows: Rows, docbin: Any) -> dict[str, Any]:
+        """What a document adds to each export: CoNLL text, its DocBin parts, attribution lines, browser line."""
         from builder.write import browser, exports
         ner = rows.get("ner", [])
-        if ner:
-            self._stream(f"conll/{split}.conll").write(exports.conll(ner))
         (document,) = rows["documents"]
-        if split not in self.docbins:
-            self.docbins[split] = exports.new_docbin()
-        exports.add_to_docbin(self.docbins[split], document, split, exports.sentences_of(ner).get(doc_id, []))
+        attribution = rows.get("attribution", [])
+        return {
+            "conll": exports.conll(ner) if ner else "",
+            "docbin": docbin.parts_of(exports.docbin_doc(document, split, exports.sentences_of(ner).get(doc_id, []))),
+            "attributions": "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in exports.attribution_records(attribution, split)),
+            "browser": browser.record_line(browser.doc_record(document, split, attribution, self.scheme)),
+        }
+
+    def _export(self, split: str, pieces: Mapping[str, Any]) -> None:
+        if pieces["conll"]:
+            self._stream(f"conll/{split}.conll").write(pieces["conll"])
+        self.docbins[split].add_parts(pieces["docbin"])
         if len(self.docbins[split]) >= DOCBIN_DOCS:
             self._write_docbin(split)
-        attribution = rows.get("attribution", [])
-        if attribution:
-            self._stream(f"attributions/{split}.jsonl").write(
-                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in exports.attribution_records(attribution, split)))
-        self._stream("browser.jsonl").write(browser.record_line(browser.doc_record(document, split, attribution, self.scheme)))
+        if pieces["attributions"]:
+            self._stream(f"attributions/{split}.jsonl").write(pieces["attributions"])
+        self._stream("browser.jsonl").write(pieces["browser"])
 
     def _stream(self, kind: str):
         stream = self.streams.get(kind)

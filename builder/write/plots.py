@@ -27,8 +27,9 @@ FIGURES: dict[str, str] = {
 _SIZE = (8.0, 4.5)  # inches
 _DPI = 100
 ENTITY_LABELS = "entities[].label"  # the label path of the documents config counted by the writer
+KEEP_AGREEMENT = 200  # documents the statistics keep one by one (the card's table); the rest are counted
 MAX_AGREEMENT_BARS = 40  # one bar per document: beyond this the figure is unreadable; the card table has them all
-MAX_AGREEMENT_ROWS = 200  # rows of the card's per-document agreement table
+MAX_AGREEMENT_ROWS = KEEP_AGREEMENT  # rows of the card's per-document agreement table
 _SPLIT_COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
 _STANCE_COLOURS = {"FAVOR": "#55a868", "AGAINST": "#c44e52", "NONE": "#8c8c8c"}
 
@@ -82,13 +83,14 @@ def write_plots(folder: Path, stats: Any, scheme: Any, splits: Sequence[str]) ->
     written = [out / name for name in FIGURES if name != "entity_agreement.png"]
 
     per_doc = stats.agreement[:MAX_AGREEMENT_BARS]
+    agreed = max(stats.agreed, len(stats.agreement))
     if per_doc:
         _bars(
             out / "entity_agreement.png",
             categories=[d.doc_id for d in per_doc],
             series={"mean pairwise F1": [d.f1 for d in per_doc]},
             colours={"mean pairwise F1": _SPLIT_COLOURS[0]},
-            title=FIGURES["entity_agreement.png"] + (f" (first {MAX_AGREEMENT_BARS} of {len(stats.agreement)})" if len(stats.agreement) > MAX_AGREEMENT_BARS else ""),
+            title=FIGURES["entity_agreement.png"] + (f" (first {MAX_AGREEMENT_BARS} of {agreed})" if agreed > MAX_AGREEMENT_BARS else ""),
             xlabel="document",
             ylabel="F1 (span and label, exact match)",
             stacked=True,
@@ -197,26 +199,30 @@ def entity_agreement(rows: Iterable[Mapping[str, Any]]) -> list[DocAgreement]:
     return [d for d in found if d is not None]
 
 
-def agreement_markdown(per_doc: Sequence[DocAgreement], docs: int, annotations: int) -> str:
+def agreement_markdown(per_doc: Sequence[DocAgreement], docs: int, annotations: int, *, agreed: int | None = None,
+                       f1_sum: float | None = None) -> str:  # fmt: skip
     """The card's AGREEMENT block: `per_doc` for documents with two or more annotators, of `docs`
-    documents with `annotations` annotations in all (builder.write.parts.Stats)."""
-    if not per_doc:
+    documents with `annotations` annotations in all (builder.write.parts.Stats). `agreed` and `f1_sum`:
+    how many such documents there are and the sum of their F1, when `per_doc` is only the first of them."""
+    agreed = len(per_doc) if agreed is None else agreed
+    f1_sum = sum(d.f1 for d in per_doc) if f1_sum is None else f1_sum
+    if not agreed:
         return (
             f"Every document has annotations by one annotator only ({docs} document(s), {annotations} annotation(s)), "
             "so inter-annotator agreement cannot be measured yet."
         )
-    mean = sum(d.f1 for d in per_doc) / len(per_doc)
+    mean = f1_sum / agreed
     out = [
         "Entity agreement: for each pair of annotations of a document by different annotators, the F1 of "
         "their entities with exact match of span (start, end) and label; averaged over the pairs of a "
         "document, then over documents.",
         "",
-        f"Documents with two or more annotators: {len(per_doc)} of {docs}; mean pairwise entity F1: **{mean:.3f}**.",
+        f"Documents with two or more annotators: {agreed} of {docs}; mean pairwise entity F1: **{mean:.3f}**.",
         "",
         "| document | annotations | annotators | pairs | mean F1 |",
         "|---|---|---|---|---|",
     ]
     out += [f"| `{d.doc_id}` | {d.annotations} | {d.annotators} | {d.pairs} | {d.f1:.3f} |" for d in per_doc[:MAX_AGREEMENT_ROWS]]
-    if len(per_doc) > MAX_AGREEMENT_ROWS:
-        out += ["", f"(the first {MAX_AGREEMENT_ROWS} documents by doc_id; {len(per_doc) - MAX_AGREEMENT_ROWS} more not listed)"]
+    if agreed > MAX_AGREEMENT_ROWS:
+        out += ["", f"(the first {MAX_AGREEMENT_ROWS} documents by doc_id; {agreed - MAX_AGREEMENT_ROWS} more not listed)"]
     return "\n".join(out)

@@ -162,3 +162,23 @@ def test_agreement_figure_with_two_annotators(built: tuple[Path, Path, pipeline.
     assert data == (two / plots.IMAGES_DIR / "entity_agreement.png").read_bytes()
     manifest = type("M", (), {"files": tuple(f"{plots.IMAGES_DIR}/{n}" for n in plots.FIGURES)})()
     assert card._plots_block(manifest).count("](images/") == len(plots.FIGURES)
+
+
+def test_agreement_is_counted_for_every_document_but_kept_for_the_first_only() -> None:
+    """The statistics hold at most KEEP_AGREEMENT documents however large the corpus; mean and count cover all."""
+    from builder.write.parts import Stats
+
+    total = Stats()
+    for shard in range(3):
+        part = Stats()
+        for k in range(150):
+            d = plots.DocAgreement(f"d{shard}-{k:03d}", 2, 2, 1, 0.5 if k % 2 else 1.0)
+            part.agreement.append(d)
+            part.agreed += 1
+            part.agreement_f1 += d.f1
+        total.merge(part)
+    assert total.agreed == 450 and len(total.agreement) == plots.KEEP_AGREEMENT
+    assert [d.doc_id for d in total.agreement[:2]] == ["d0-000", "d0-001"] and total.agreement[-1].doc_id == "d1-049"
+    text = plots.agreement_markdown(total.agreement, 500, 1000, agreed=total.agreed, f1_sum=total.agreement_f1)
+    assert "Documents with two or more annotators: 450 of 500; mean pairwise entity F1: **0.750**." in text
+    assert f"{450 - plots.MAX_AGREEMENT_ROWS} more not listed" in text
