@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from builder.read.export import Task
 from builder.records import Source
 from builder.run.hashmemo import HashMemo
 from builder.run.mapdoc import Context, DocResult, process
+from builder.run.staging import Job, own_files, stage
 from builder.write.parts import PartSummary, PartWriter
 
 ENGINES = ("local", "inline", "ray", "slurm")
@@ -51,18 +52,6 @@ class DocCrash(BuildError):
 
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """What every shard of one run shares (picklable): where inputs and results live, what to write."""
-
-    staging: str  # in-<rank>.pkl → out-<rank>.pkl
-    parts: str | None  # folder of the part folders <rank>/ (None: encode and count, write nothing)
-    keep_rows: bool = False  # send the rows back too (tests and in-process callers; memory grows with the corpus)
-    cache: str | None = None  # builder.run.cache folder (a build only)
-    build_key: str = ""  # builder.run.cache.build_key of this run
-    ranks: tuple[int, ...] = ()  # the shards the engine runs, by task (the others were cache hits); () = all
 
 
 @dataclass(slots=True)
@@ -114,7 +103,7 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
     part = None if job.parts is None else Path(job.parts) / f"{rank:05d}"
     hashed = ctx.root is not None and (part is not None or job.cache is not None)
     memo = HashMemo(None if job.cache is None else Path(job.cache), rank)
-    own = [_own_files(s, e, ctx, memo.sha) if hashed else [] for s, _, e in items]
+    own = [own_files(s, e, ctx, memo.sha) if hashed else [] for s, _, e in items]
     memo.save()
     key = None
     if job.cache is not None and not job.keep_rows:  # `check` reads the cache too (a hit had no problems)
@@ -178,28 +167,6 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
     return result
 
 
-def _own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[Path], str | None]) -> list[tuple[str, str | None]]:
-    """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs."""
-    paths = [ctx.raw_dir / source.capture_file, ctx.text_dir / f"{source.doc_id}.txt", export]
-    return [(Path(os.path.relpath(p, ctx.root)).as_posix(), sha(p)) for p in paths if p is not None and p.is_file()]
-
-
-def _known_hit(items: list[tuple], ctx: Context, job: Job, rank: int) -> str | None:
-    """The cache key of a shard whose files the hash memo vouches for and whose entry is there, else None:
-    such a shard is taken from the cache here, without a worker. Nothing is hashed: that is a worker's job."""
-    from builder.run import cache
-
-    memo = HashMemo(Path(job.cache), rank)
-    doc_keys = []
-    for source, tasks, export in items:
-        files = _own_files(source, export, ctx, memo.known)
-        if any(sha is None for _, sha in files):
-            return None
-        doc_keys.append(cache.doc_key(job.build_key, source, tasks, files))
-    key = cache.shard_key(job.build_key, doc_keys)
-    return key if cache.has(Path(job.cache), key) else None
-
-
 @dataclass(frozen=True, slots=True)
 class Shard:
     """The datatrove pipeline step: process shard `rank` of the job, leave its result in the staging folder."""
@@ -215,33 +182,6 @@ class Shard:
         with open(tmp, "wb") as f:
             pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, folder / f"out-{rank:05d}.pkl")
-
-
-def stage(items: Iterable[tuple], shard_docs: int, ctx: Context, job: Job) -> list[tuple[int, str, str | None]]:
-    """Each shard's inputs, `in-<rank>.pkl` (`shard_docs` consecutive items): what a worker on any node loads
-    (run_shard). `items` is consumed as it goes, so no more than one shard's inputs are held here.
-    Returns each shard's size, first doc_id and, for a shard known to be in the cache, its key (no inputs
-    are staged for it)."""
-    staged: list[tuple[int, str, str | None]] = []
-    batch: list[tuple] = []
-    probe = job.cache is not None and ctx.root is not None and not job.keep_rows and any(Path(job.cache).glob("*/result.pkl"))
-
-    def flush() -> None:
-        rank = len(staged)
-        hit = _known_hit(batch, ctx, job, rank) if probe else None
-        if hit is None:
-            with open(Path(job.staging) / f"in-{rank:05d}.pkl", "wb") as f:
-                pickle.dump((batch, ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
-        staged.append((len(batch), batch[0][0].doc_id, hit))
-
-    for item in items:
-        batch.append(item)
-        if len(batch) == shard_docs:
-            flush()
-            batch = []
-    if batch:
-        flush()
-    return staged
 
 
 def map_documents(

@@ -23,6 +23,7 @@ from builder.read.sources import read_sources
 from builder.read.textfiles import read_text
 from builder.records import Problem
 from builder.run.engine import default_workers, map_documents
+from builder.run.idset import IdSet
 from builder.run.mapdoc import Context
 from builder.run.progress import Progress
 from builder.scheme import Scheme, load_scheme
@@ -84,15 +85,14 @@ def check(
     ]
     # An export named after its document (what `builder ls pull` writes) is read by that document's map
     # step, in a worker; any other export file is read here and its tasks routed by doc_id.
-    # Copies, made while the sources are alive and so allocated apart from them: once the sources are
-    # staged their memory can go back to the system, which it cannot while these ids sit among them.
-    known = {d: d for d in (s.doc_id.encode().decode() for s in sources)}  # each id to itself, for own.ids below
+    known = IdSet(s.doc_id for s in sources)  # compact: the builder's process keeps it while the workers map
     export_dir = cfg.path(cfg.export_dir)
     own = _OwnExports(export_dir)
+    named: list[str] = []
     by_doc: dict[str, list[Task]] = {}
     for path in export_files(export_dir):
         if path.parent == export_dir and path.stem in known:
-            own.ids.add(known[path.stem])  # the copy above, not a new string
+            named.append(path.stem)
             continue
         file_tasks, found = read_export(path, cfg.rel(path), cfg.root)
         out.problems += found
@@ -102,6 +102,8 @@ def check(
             else:
                 out.problems.append(unknown_doc(task))
 
+    own.ids = IdSet(named)
+    del named
     ctx = Context(raw_dir, cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt,
                   cfg.split_ratios, cfg.root)  # fmt: skip
     if keep_rows:
@@ -138,7 +140,7 @@ class _OwnExports:
     """doc_id → its own export file, `<export_dir>/<doc_id>.json`, for the doc_ids that have one (ids, not paths)."""
 
     folder: Path
-    ids: set[str] = field(default_factory=set)
+    ids: IdSet = field(default_factory=lambda: IdSet(()))
 
     def get(self, doc_id: str) -> Path | None:
         return self.folder / f"{doc_id}.json" if doc_id in self.ids else None

@@ -1,0 +1,79 @@
+"""Before the map: each shard's inputs staged for a worker, unless the cache already holds the shard.
+
+`stage` writes `in-<rank>.pkl` per shard (builder.run.engine runs them); a shard whose files the hash
+memo (builder.run.hashmemo) shows unchanged and whose cache entry is there is not staged at all: the
+builder takes it from the cache itself.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.records import Source
+from builder.run.hashmemo import HashMemo
+from builder.run.mapdoc import Context
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What every shard of one run shares (picklable): where inputs and results live, what to write."""
+
+    staging: str  # in-<rank>.pkl → out-<rank>.pkl
+    parts: str | None  # folder of the part folders <rank>/ (None: encode and count, write nothing)
+    keep_rows: bool = False  # send the rows back too (tests and in-process callers; memory grows with the corpus)
+    cache: str | None = None  # builder.run.cache folder (a build only)
+    build_key: str = ""  # builder.run.cache.build_key of this run
+    ranks: tuple[int, ...] = ()  # the shards the engine runs, by task (the others were cache hits); () = all
+
+
+def own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[Path], str | None]) -> list[tuple[str, str | None]]:
+    """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs."""
+    paths = [ctx.raw_dir / source.capture_file, ctx.text_dir / f"{source.doc_id}.txt", export]
+    return [(Path(os.path.relpath(p, ctx.root)).as_posix(), sha(p)) for p in paths if p is not None and p.is_file()]
+
+
+def _known_hit(items: list[tuple], ctx: Context, job: Job, rank: int) -> str | None:
+    """The cache key of a shard whose files the hash memo vouches for and whose entry is there, else None:
+    such a shard is taken from the cache here, without a worker. Nothing is hashed: that is a worker's job."""
+    from builder.run import cache
+
+    memo = HashMemo(Path(job.cache), rank)
+    doc_keys = []
+    for source, tasks, export in items:
+        files = own_files(source, export, ctx, memo.known)
+        if any(sha is None for _, sha in files):
+            return None
+        doc_keys.append(cache.doc_key(job.build_key, source, tasks, files))
+    key = cache.shard_key(job.build_key, doc_keys)
+    return key if cache.has(Path(job.cache), key) else None
+
+
+def stage(items: Iterable[tuple], shard_docs: int, ctx: Context, job: Job) -> list[tuple[int, str, str | None]]:
+    """Each shard's inputs, `in-<rank>.pkl` (`shard_docs` consecutive items): what a worker on any node loads
+    (run_shard). `items` is consumed as it goes, so no more than one shard's inputs are held here.
+    Returns each shard's size, first doc_id and, for a shard known to be in the cache, its key (no inputs
+    are staged for it)."""
+    staged: list[tuple[int, str, str | None]] = []
+    batch: list[tuple] = []
+    probe = job.cache is not None and ctx.root is not None and not job.keep_rows and any(Path(job.cache).glob("*/result.pkl"))
+
+    def flush() -> None:
+        rank = len(staged)
+        hit = _known_hit(batch, ctx, job, rank) if probe else None
+        if hit is None:
+            with open(Path(job.staging) / f"in-{rank:05d}.pkl", "wb") as f:
+                pickle.dump((batch, ctx), f, protocol=pickle.HIGHEST_PROTOCOL)
+        staged.append((len(batch), batch[0][0].doc_id, hit))
+
+    for item in items:
+        batch.append(item)
+        if len(batch) == shard_docs:
+            flush()
+            batch = []
+    if batch:
+        flush()
+    return staged
