@@ -78,6 +78,12 @@ def shard_key(build: str, doc_keys: list[str]) -> str:
     return _sha((build + "".join(doc_keys)).encode())
 
 
+def keys(build: str, items: list[tuple], own: list[list[tuple[str, str]]]) -> tuple[list[str], str]:
+    """The document keys and the shard key of a shard's (source, tasks, export) items and their own files."""
+    doc_keys = [doc_key(build, source, tasks, files) for (source, tasks, _), files in zip(items, own)]
+    return doc_keys, shard_key(build, doc_keys)
+
+
 def pack(result: Any) -> bytes:
     """A document's map result as stored: its pickle's size (8 bytes), then the pickle, zstd-compressed."""
     import pyarrow as pa

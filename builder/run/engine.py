@@ -109,8 +109,7 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
     if job.cache is not None and not job.keep_rows:  # `check` reads the cache too (a hit had no problems)
         from builder.run import cache
 
-        doc_keys = [cache.doc_key(job.build_key, s, tasks, files) for (s, tasks, _), files in zip(items, own)]
-        key = cache.shard_key(job.build_key, doc_keys)
+        doc_keys, key = cache.keys(job.build_key, items, own)
         hit = cache.load(Path(job.cache), key, part)
         if hit is not None:
             for _ in items if on_doc is not None else ():
@@ -175,7 +174,7 @@ class Shard:
 
     def __call__(self, data: object, rank: int = 0, world_size: int = 1) -> None:
         _without_pandas()
-        rank = self.job.ranks[rank] if self.job.ranks else rank
+        rank = self.job.rank_of(rank)
         result = run_shard(self.job, rank)
         folder = Path(self.job.staging)
         tmp = folder / f".out-{rank:05d}.pkl"
@@ -319,7 +318,7 @@ def _datatrove(engine: str, job: Job, sizes: list[int], firsts: list[str], worke
     seen: set[int] = set()
 
     def out(task: int) -> Path:
-        return staging / f"out-{(job.ranks[task] if job.ranks else task):05d}.pkl"
+        return staging / f"out-{job.rank_of(task):05d}.pkl"
 
     def running() -> bool:
         if runner.is_alive():
@@ -341,7 +340,7 @@ def _datatrove(engine: str, job: Job, sizes: list[int], firsts: list[str], worke
         path = out(rank)
         if not path.exists():
             why = f" ({type(failed[0]).__name__}: {failed[0]})" if failed else ""
-            raise DocCrash(f"shard {job.ranks[rank] if job.ranks else rank} (documents {firsts[rank]} …) ended without a result{why}",
+            raise DocCrash(f"shard {job.rank_of(rank)} (documents {firsts[rank]} …) ended without a result{why}",
                            "a worker process died (out of memory?); build again with fewer --workers")  # fmt: skip
         if on_doc is not None and rank not in seen:
             on_doc(sizes[rank])

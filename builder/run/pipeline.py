@@ -87,7 +87,6 @@ def check(
     # step, in a worker; any other export file is read here and its tasks routed by doc_id.
     known = IdSet(s.doc_id for s in sources)  # compact: the builder's process keeps it while the workers map
     export_dir = cfg.path(cfg.export_dir)
-    own = _OwnExports(export_dir)
     named: list[str] = []
     by_doc: dict[str, list[Task]] = {}
     for path in export_files(export_dir):
@@ -102,7 +101,7 @@ def check(
             else:
                 out.problems.append(unknown_doc(task))
 
-    own.ids = IdSet(named)
+    own = _OwnExports(export_dir, IdSet(named))
     del named
     ctx = Context(raw_dir, cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt,
                   cfg.split_ratios, cfg.root)  # fmt: skip
@@ -140,7 +139,7 @@ class _OwnExports:
     """doc_id → its own export file, `<export_dir>/<doc_id>.json`, for the doc_ids that have one (ids, not paths)."""
 
     folder: Path
-    ids: IdSet = field(default_factory=lambda: IdSet(()))
+    ids: IdSet
 
     def get(self, doc_id: str) -> Path | None:
         return self.folder / f"{doc_id}.json" if doc_id in self.ids else None

@@ -29,6 +29,10 @@ class Job:
     build_key: str = ""  # builder.run.cache.build_key of this run
     ranks: tuple[int, ...] = ()  # the shards the engine runs, by task (the others were cache hits); () = all
 
+    def rank_of(self, task: int) -> int:
+        """The shard an engine's task number runs."""
+        return self.ranks[task] if self.ranks else task
+
 
 def own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[Path], str | None]) -> list[tuple[str, str | None]]:
     """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs."""
@@ -42,13 +46,13 @@ def _known_hit(items: list[tuple], ctx: Context, job: Job, rank: int) -> str | N
     from builder.run import cache
 
     memo = HashMemo(Path(job.cache), rank)
-    doc_keys = []
-    for source, tasks, export in items:
+    own = []
+    for source, _, export in items:
         files = own_files(source, export, ctx, memo.known)
         if any(sha is None for _, sha in files):
             return None
-        doc_keys.append(cache.doc_key(job.build_key, source, tasks, files))
-    key = cache.shard_key(job.build_key, doc_keys)
+        own.append(files)
+    _, key = cache.keys(job.build_key, items, own)
     return key if cache.has(Path(job.cache), key) else None
 
 

@@ -247,10 +247,11 @@ class PartWriter:
 
             if split not in self.docbins:
                 self.docbins[split] = exports.new_docbin()
-            pieces = outputs if outputs else self._pieces(doc_id, split, rows, self.docbins[split])
-            if outputs is not None and not outputs:
-                outputs.update(pieces)
-            self._export(split, pieces)
+            if not outputs:
+                pieces = self._pieces(doc_id, split, rows, self.docbins[split])
+                if outputs is not None:
+                    outputs.update(pieces)
+            self._export(split, outputs or pieces)
 
     def _pieces(self, doc_id: str, split: str, rows: Rows, docbin: Any) -> dict[str, Any]:
         """What a document adds to each export: CoNLL text, its DocBin parts, attribution lines, browser line."""
