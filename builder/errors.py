@@ -33,3 +33,6 @@ class InvalidCorpus(BuildError):
             "fix the inputs listed above; nothing was written",
         )
         self.problems = problems
+
+    def __reduce__(self):  # raised in a child process and sent back: rebuilt from its problems, not its message
+        return (InvalidCorpus, (self.problems,))

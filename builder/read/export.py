@@ -8,6 +8,7 @@ JSON pointer of the offending field; the task is then left out of the build.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jsonschema import Draft7Validator, FormatChecker
 
 from builder.errors import MissingInput
@@ -95,10 +97,23 @@ def _no_constant(name: str) -> Any:
     raise _Constant(name)
 
 
+_LONG_INT = re.compile(rb"\d{19}")  # orjson reads an integer beyond 64 bits as a float; json keeps it an int
+
+
+def _loads(raw: bytes) -> Any:
+    """orjson where it gives what json gives; json (with its exact errors and NaN check) for anything else."""
+    if not _LONG_INT.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # NaN, a BOM, a lone surrogate, bad JSON: json decides, and says why
+    return json.loads(raw, parse_constant=_no_constant)
+
+
 def read_export(path: Path, rel: str, root: Path | None = None) -> tuple[list[Task], list[Problem]]:
     """Parse one export file; every unusable task becomes a Problem instead of a Task."""
     try:
-        data = json.loads(read_input(path, root or path.parent, "export"), parse_constant=_no_constant)
+        data = _loads(read_input(path, root or path.parent, "export"))
     except Refused as r:
         return [], [Problem(r.code, rel, "", "", f"the export file {r.message}", r.hint)]
     except RecursionError:

@@ -28,9 +28,10 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from builder.errors import BuildError
 from builder.read.export import Task
@@ -183,33 +184,43 @@ class Shard:
         os.replace(tmp, folder / f"out-{rank:05d}.pkl")
 
 
+def listed(sources: Sequence[Source], by_doc: Mapping[str, list[Task]], own: Mapping[str, Path]) -> tuple[Iterator[tuple], None]:
+    """A `read` for map_documents when the sources are already in hand: the items in their order."""
+    return ((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), None
+
+
 def map_documents(
-    sources: Sequence[Source],
-    by_doc: dict[str, list[Task]],
+    read: Callable[..., tuple[Iterable[tuple], Any]],
+    args: tuple,
     ctx: Context,
     *,
     workers: int,
     engine: str = "local",
-    own: Mapping[str, Path] | None = None,
     parts: Path | None = None,
     shard_docs: int = SHARD_DOCS,
     keep_rows: bool = False,
     cache: Path | None = None,
     build_key: str = "",
+    on_read: Callable[[Any], None] | None = None,
     on_doc: Callable[[int], None] | None = None,
 ) -> Iterator[ShardResult]:
-    """ShardResults in rank order (so documents in doc_id order). `own`: doc_id → its export file, read in
-    the map; `parts`: where the shards write their part folders; `on_doc(n)`: n more documents are done."""
+    """ShardResults in rank order (so documents in doc_id order).
+
+    `read(*args)` (a module-level function, so it can be named in another process) returns the items,
+    (sources row, tasks from other files, own export file or None) in doc_id order, and what else it found;
+    they are staged shard by shard, and `on_read` gets that second value. Except with the inline engine this
+    happens in a short-lived child process: the sources of 100k documents leave with it, where freed small
+    objects would stay resident in this process for the rest of the build. `parts`: where the shards write
+    their part folders; `on_doc(n)`: n more documents are done."""
     if engine not in ENGINES:
         raise BuildError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
-    own = own if own is not None else {}
     # a cluster's nodes must see the staging folder: then it lives beside the parts, not in this node's /tmp
     staging = Path(tempfile.mkdtemp(prefix=".map-", dir=parts.parent if engine == "slurm" and parts else None))
     job = Job(str(staging), None if parts is None else str(parts), keep_rows, None if cache is None else str(cache), build_key)
     try:
-        staged = stage(((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources), shard_docs, ctx, job)
-        del sources, by_doc, own  # staged: from here on only the shards' results pass through this process
-        _release_memory()
+        staged, found = (_read_and_stage if engine == "inline" else _apart)(read, args, shard_docs, ctx, job)
+        if on_read is not None:
+            on_read(found)
         ran = tuple(rank for rank, (_, _, hit) in enumerate(staged) if hit is None)
         job = replace(job, ranks=ran)
         if engine == "inline" or (engine == "local" and (workers <= 1 or len(ran) < 2)):
@@ -225,6 +236,26 @@ def map_documents(
                 on_doc(size)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _read_and_stage(read: Callable[..., tuple[Iterable[tuple], Any]], args: tuple, shard_docs: int, ctx: Context,
+                    job: Job) -> tuple[list[tuple[int, str, str | None]], Any]:  # fmt: skip
+    items, found = read(*args)
+    staged = stage(items, shard_docs, ctx, job)
+    del items
+    _release_memory()
+    return staged, found
+
+
+def _apart(*args: Any) -> tuple[list[tuple[int, str, str | None]], Any]:
+    """_read_and_stage in a forked child process, where there is fork (else here); its exceptions come back."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _read_and_stage(*args)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        return pool.submit(_read_and_stage, *args).result()
 
 
 def _from_cache(job: Job, rank: int, key: str) -> ShardResult:

@@ -8,6 +8,7 @@ part files, count → results merged in doc_id order (here) → (builder.write.a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -73,50 +74,28 @@ def check(
     out = Outcome(scheme=scheme, splits=tuple(split_order(cfg.split_ratios)))
     raw_dir = cfg.path(cfg.raw_dir)
 
-    sources, found = read_sources(raw_dir)
-    out.problems += found
-    if progress is not None:
-        progress.start(len(sources))
-
-    out.notices += [
-        Notice("outlet-unregistered", "raw/sources.csv", f"doc_id={s.doc_id}",
-               f"outlet {s.outlet!r} is not an id of {cfg.registry}; add it there before the page is annotated", 1)
-        for s in sources if s.outlet not in scheme.registry
-    ]
-    # An export named after its document (what `builder ls pull` writes) is read by that document's map
-    # step, in a worker; any other export file is read here and its tasks routed by doc_id.
-    known = IdSet(s.doc_id for s in sources)  # compact: the builder's process keeps it while the workers map
-    export_dir = cfg.path(cfg.export_dir)
-    named: list[str] = []
-    by_doc: dict[str, list[Task]] = {}
-    for path in export_files(export_dir):
-        if path.parent == export_dir and path.stem in known:
-            named.append(path.stem)
-            continue
-        file_tasks, found = read_export(path, cfg.rel(path), cfg.root)
-        out.problems += found
-        for task in file_tasks:
-            if task.doc_id in known:
-                by_doc.setdefault(task.doc_id, []).append(task)
-            else:
-                out.problems.append(unknown_doc(task))
-
-    own = _OwnExports(export_dir, IdSet(named))
-    del named
     ctx = Context(raw_dir, cfg.path(cfg.text_dir), scheme, cfg.registry, tuple(cfg.reviewers), cfg.split_salt,
                   cfg.split_ratios, cfg.root)  # fmt: skip
     if keep_rows:
         out.rows = {config: {split: [] for split in out.splits} for config in CONFIGS}
-    results = map_documents(sources, by_doc, ctx, workers=workers or default_workers(), engine=engine, own=own,
-                            parts=parts, shard_docs=cfg.shard_docs, keep_rows=keep_rows,
+    read: list[_Read] = []
+
+    def on_read(found: _Read) -> None:
+        out.problems += found.problems
+        out.notices += found.notices
+        read.append(found)
+        if progress is not None:
+            progress.start(found.documents)
+
+    results = map_documents(_read_inputs, (cfg, scheme), ctx, workers=workers or default_workers(), engine=engine,
+                            parts=parts, shard_docs=cfg.shard_docs, keep_rows=keep_rows, on_read=on_read,
                             on_doc=progress.advance if progress is not None else None, cache=cache,
                             build_key=_build_key(cfg) if cache is not None else "")  # fmt: skip
-    del sources  # the map stages them shard by shard and lets them go: the main process keeps no corpus
     for rank, shard in enumerate(results):  # the map's results, in doc_id order; merging them is the reduce
         for result in shard.docs:
             out.problems += result.problems
             for task in result.foreign:
-                out.problems.append(misnamed(task, known))
+                out.problems.append(misnamed(task, read[0].known))
             out.notices += result.notices
             out.unannotated += result.unannotated
             out.annotated += result.annotated
@@ -132,6 +111,47 @@ def check(
         if parts is not None:
             out.parts.append(parts / f"{rank:05d}")
     return out
+
+
+@dataclass(slots=True)
+class _Read:
+    """What reading the inputs found besides the documents' items: sent back from the process that staged them."""
+
+    documents: int  # rows of raw/sources.csv
+    problems: list[Problem]
+    notices: list[Notice]
+    known: IdSet  # every doc_id of raw/sources.csv: a task in another document's file is named against them
+
+
+def _read_inputs(cfg: BuildConfig, scheme: Scheme) -> tuple[Iterator[tuple], _Read]:
+    """raw/sources.csv and the export files → the map's items in doc_id order (source, its tasks from other
+    files, its own export file), and what the reading found."""
+    sources, problems = read_sources(cfg.path(cfg.raw_dir))
+    notices = [
+        Notice("outlet-unregistered", "raw/sources.csv", f"doc_id={s.doc_id}",
+               f"outlet {s.outlet!r} is not an id of {cfg.registry}; add it there before the page is annotated", 1)
+        for s in sources if s.outlet not in scheme.registry
+    ]
+    # An export named after its document (what `builder ls pull` writes) is read by that document's map
+    # step, in a worker; any other export file is read here and its tasks routed by doc_id.
+    known = IdSet(s.doc_id for s in sources)
+    export_dir = cfg.path(cfg.export_dir)
+    named: list[str] = []
+    by_doc: dict[str, list[Task]] = {}
+    for path in export_files(export_dir):
+        if path.parent == export_dir and path.stem in known:
+            named.append(path.stem)
+            continue
+        file_tasks, found = read_export(path, cfg.rel(path), cfg.root)
+        problems += found
+        for task in file_tasks:
+            if task.doc_id in known:
+                by_doc.setdefault(task.doc_id, []).append(task)
+            else:
+                problems.append(unknown_doc(task))
+    own = _OwnExports(export_dir, IdSet(named))
+    items = ((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources)
+    return items, _Read(len(sources), problems, notices, known)
 
 
 @dataclass(slots=True)

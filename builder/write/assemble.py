@@ -1,15 +1,15 @@
 """The reduce beside the data: the parts' exports, browser records and statistics → files of the dataset folder.
 
 Every part is read in rank order (doc_id order) and streamed, so nothing here holds the corpus:
-CoNLL and JSONL parts are concatenated, DocBins keep one file per shard, browser records are packed
-into pages, and the figures and Croissant metadata come from the merged statistics (builder.write.parts.Stats).
+CoNLL and JSONL parts are concatenated, DocBins and browser pages keep their files per shard (the index
+and the page list are written here), and the figures and Croissant metadata come from the merged statistics (builder.write.parts.Stats).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from builder import schema
@@ -47,12 +47,6 @@ def _of_parts(parts: Sequence[Path], rel: str) -> list[Path]:
     return [p / rel for p in parts if (p / rel).is_file()]
 
 
-def _lines(paths: Sequence[Path]) -> Iterator[str]:
-    for path in paths:
-        with path.open(encoding="utf-8") as f:
-            yield from f
-
-
 def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, splits: Sequence[str], *,
                     license: str) -> None:  # fmt: skip
     """exports/ (CoNLL, DocBin, attributions.jsonl), croissant.json, browser/ and images/ into root."""
@@ -64,5 +58,5 @@ def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Sch
     _concat([path for split in splits for path in _of_parts(parts, f"attributions/{split}.jsonl")], root / EXPORTS / "attributions.jsonl")
     configs = [c for c in schema.CONFIGS if any(stats.rows.get(c, {}).values())]
     croissant.write_croissant(root, configs, scheme, license=license)
-    browser.write_browser(root, _lines(_of_parts(parts, "browser.jsonl")), scheme)
+    browser.place_pages(root, parts)
     plots.write_plots(root, stats, scheme, splits)

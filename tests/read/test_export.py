@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
 from builder.read.export import Task, read_export
 
 
@@ -74,3 +78,49 @@ def test_missing_doc_id_and_legacy_completions(tmp_path: Path) -> None:
 def test_json_min_object_is_refused_with_hint(tmp_path: Path) -> None:
     _, problems = _read(tmp_path, {"text": "x", "ner": []})
     assert problems[0].code == "schema-violation" and "JSON_MIN" in problems[0].hint
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80) | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _typed(value):
+    """The value with every scalar's type beside it: 1 and 1.0 compare equal, but an id must stay an int."""
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    return (type(value).__name__, value)
+
+
+@given(_JSON_VALUES)
+@example(2**70)
+@example({"a": 1, "a ": [float("inf")]})
+@settings(max_examples=300, deadline=None)
+def test_exports_are_read_as_the_standard_library_reads_them(value) -> None:
+    from builder.read.export import _loads
+
+    raw = json.dumps(value, ensure_ascii=False).encode("utf-8")  # inf is written as Infinity: refused by both
+    try:
+        expected = json.loads(raw)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _loads(raw)
+        return
+    if "Infinity" in raw.decode():
+        with pytest.raises(ValueError):
+            _loads(raw)
+        return
+    assert _typed(_loads(raw)) == _typed(expected)
+
+
+def test_what_orjson_refuses_gets_the_standard_librarys_message() -> None:
+    from builder.read.export import _loads
+
+    assert _loads(b'["\\ud800"]') == ["\ud800"]  # a lone surrogate: json reads it
+    assert _loads(b"[1e999]") == [float("inf")]
+    with pytest.raises(json.JSONDecodeError, match="Expecting value: line 1 column 2"):
+        _loads(b"[,]")

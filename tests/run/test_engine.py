@@ -50,7 +50,7 @@ def test_a_crash_in_a_worker_names_the_document(corpus: Path) -> None:
     broken = engine.Context(None, None, None, "", (), "", {})  # type: ignore[arg-type] - a bug stand-in
     # one document per shard, two spawned workers: the crash happens in another process and comes back named
     with pytest.raises(engine.DocCrash, match=f"processing document {sources[0].doc_id} failed") as e:
-        list(engine.map_documents(sources, {}, broken, workers=2, shard_docs=1))
+        list(engine.map_documents(engine.listed, (sources, {}, {}), broken, workers=2, shard_docs=1))
     assert "Traceback" in str(e.value) and "this is a bug" in e.value.hint
     assert pipeline  # the pipeline module imports the engine it uses
 
@@ -72,7 +72,7 @@ def test_a_crash_leaves_no_dataset_folder_and_no_temporary_one(corpus: Path, tmp
 def test_unknown_engine_is_refused(corpus: Path) -> None:
     ctx = engine.Context(Path("."), Path("."), None, "", (), "", {})  # type: ignore[arg-type]
     with pytest.raises(engine.BuildError, match="unknown engine"):
-        list(engine.map_documents([], {}, dataclasses.replace(ctx), workers=2, engine="spark"))
+        list(engine.map_documents(engine.listed, ([], {}, {}), dataclasses.replace(ctx), workers=2, engine="spark"))
 
 
 def test_an_export_named_after_another_document_is_a_named_problem(cli, corpus: Path) -> None:

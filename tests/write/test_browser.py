@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from builder.config import load_config
 from builder.release import build
-from builder.write.browser import PAGE
+from builder.write.browser import FIRST_PAGE as PAGE
 
 SEEDS = {
     "000_ba2a176cc4aaac8d": "ট্রাম্পের সঙ্গে আলাস্কা সম্মেলনের আগে ফোনে পুতিন ও কিমের ফোনালাপ",
@@ -47,7 +49,9 @@ def test_page_is_deterministic_and_self_contained(built: Path, tmp_path: Path) -
     blob = re.search(r'<script type="application/json" id="corpus-data">(.*?)</script>', text, re.S).group(1)
     markup = text.replace(blob, "")  # the corpus text may one day quote a URL; the page itself loads none
     assert "http://" not in markup and "https://" not in markup
-    assert not re.search(r"<(script|link|img|iframe|source|object|embed)\b[^>]*\b(src|href|data)=", markup)
+    # the one file it loads is the page list beside it (browser/pages.js), for the previous/next links
+    assert re.findall(r"<(?:script|link|img|iframe|source|object|embed)\b[^>]*\b(?:src|href|data)=[^>]*>", markup) == ['<script src="pages.js">']
+    assert (built / "browser" / "pages.js").read_text(encoding="utf-8") == f'var PAGES = ["{PAGE.name}"];\n'
     assert "@import" not in markup and "url(" not in markup
     assert "</" not in blob
     data = json.loads(blob)
@@ -139,43 +143,109 @@ def test_browser_in_headless_chromium(built: Path) -> None:
 
         severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
         assert severe == []
+        # one page: a link to the index, none to a neighbour
+        assert [a.get_attribute("rel") for a in driver.find_elements("css selector", "#pages a")] == ["index"]
+        assert driver.find_element("id", "page-number").text == "page 1 of 1"
+
+        # several shards' pages: each links to its neighbours in pages.js, across shards too
+        from builder.write import browser
+
+        docs = [{"doc_id": f"d{k}", "outlet": "BSS", "text": "x"} for k in range(5)]
+        old, browser.PAGE_DOCS = browser.PAGE_DOCS, 2
+        try:
+            parts = _shard_pages(profile / "parts", [docs[:3], docs[3:]], _scheme())
+        finally:
+            browser.PAGE_DOCS = old
+        many = profile / "many"
+        files = [p.name for p in browser.place_pages(many, parts)[2:]]
+        driver.get((many / "browser" / files[1]).as_uri())
+        links = {a.get_attribute("rel"): a.get_attribute("href").rsplit("/", 1)[-1] for a in driver.find_elements("css selector", "#pages a")}
+        assert links == {"index": "index.html", "prev": files[0], "next": files[2]}
+        assert driver.find_element("id", "page-number").text == "page 2 of 3"
+        driver.get((many / "browser" / files[2]).as_uri())
+        assert [a.get_attribute("rel") for a in driver.find_elements("css selector", "#pages a")] == ["index", "prev"]
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def test_pages_hold_at_most_page_docs_and_link_each_other(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from builder.scheme import load_scheme
+def _shard_pages(parts: Path, shards: list[list[dict]], scheme) -> list[Path]:
     from builder.write import browser
 
+    folders = []
+    for rank, docs in enumerate(shards):
+        folder = parts / f"{rank:05d}"
+        writer = browser.PageWriter(folder / "browser", scheme)
+        for d in docs:
+            writer.add(browser.record_line(d))
+        writer.close()
+        folders.append(folder)
+    return folders
+
+
+def _scheme():
+    from builder.scheme import load_scheme
+
     cfg = load_config(REPO)
-    scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
+    return load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
+
+
+def test_pages_hold_at_most_page_docs_and_are_listed_across_shards(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from builder.write import browser
+
     monkeypatch.setattr(browser, "PAGE_DOCS", 2)
     docs = [{"doc_id": f"d{k}", "outlet": "BSS" if k % 2 else "Amar Sangbad", "text": "x"} for k in range(5)]
-    written = browser.write_browser(tmp_path, (browser.record_line(d) for d in docs), scheme)
-    pages = [tmp_path / browser.page_path(n) for n in (1, 2, 3)]
-    assert written == [tmp_path / browser.INDEX, *pages] and not (tmp_path / browser.page_path(4)).exists()
+    parts = _shard_pages(tmp_path / "parts", [docs[:3], docs[3:]], _scheme())
+    out = tmp_path / "dataset"
+    written = browser.place_pages(out, parts)
+    pages = [out / browser.page_path("00000", 1), out / browser.page_path("00000", 2), out / browser.page_path("00001", 1)]
+    assert written == [out / browser.INDEX, out / browser.PAGES_JS, *pages]
+    assert sorted((out / "browser").iterdir()) == sorted(written)
     held = []
-    for n, page in enumerate(pages, 1):
+    for page in pages:
         blob = re.search(r'<script type="application/json" id="corpus-data">(.*?)</script>', page.read_text(encoding="utf-8"), re.S).group(1)
         data = json.loads(blob)
         held.append([d["doc_id"] for d in data["documents"]])
-        assert data["nav"]["prev"] == (None if n == 1 else browser.page_path(n - 1).name)
-        assert data["nav"]["next"] == (None if n == 3 else browser.page_path(n + 1).name)
+        assert data["nav"] == {"index": "index.html", "pages": "pages.js"}
         assert data["outlets"] == sorted({d["outlet"] for d in data["documents"]})
-    assert held == [["d0", "d1"], ["d2", "d3"], ["d4"]]
-    index = (tmp_path / browser.INDEX).read_text(encoding="utf-8")
+    assert held == [["d0", "d1"], ["d2"], ["d3", "d4"]]
+    listed = json.loads((out / browser.PAGES_JS).read_text(encoding="utf-8").removeprefix("var PAGES = ").rstrip(";\n"))
+    assert listed == [p.name for p in pages]
+    index = (out / browser.INDEX).read_text(encoding="utf-8")
     assert all(f'href="{p.name}"' in index for p in pages) and "5 document(s) on 3 page(s)" in index
+    assert "<td>d2</td><td>d2</td><td>1</td>" in index
 
 
 def test_a_page_stays_under_its_byte_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from builder.scheme import load_scheme
     from builder.write import browser
 
-    cfg = load_config(REPO)
-    scheme = load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry))
     monkeypatch.setattr(browser, "PAGE_BYTES", browser._overhead() + 250_000)
     docs = [{"doc_id": f"d{k}", "outlet": "BSS", "text": "ক" * 30_000} for k in range(8)]  # ~90 kB each in UTF-8
-    written = browser.write_browser(tmp_path, (browser.record_line(d) for d in docs), scheme)
-    assert len(written) == 1 + 4  # two documents per page fit, a third would not
-    assert all(p.stat().st_size <= browser.PAGE_BYTES for p in written)
+    (part,) = _shard_pages(tmp_path / "parts", [docs], _scheme())
+    pages = sorted((part / "browser").glob("*.html"))
+    assert len(pages) == 4  # two documents per page fit, a third would not
+    assert all(p.stat().st_size <= browser.PAGE_BYTES for p in pages)
+
+
+_JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSONISH)
+@example("\ud800")
+@example({"k": [2**70, "\u2028<\x1f"]})
+@settings(max_examples=300, deadline=None)
+def test_json_line_is_the_standard_librarys_text_made_script_safe(data) -> None:
+    from builder.write import browser
+
+    try:
+        expected = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError) as e:
+        with pytest.raises(type(e)):
+            browser.json_line(data)
+        return
+    expected = expected.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    assert browser.json_line(data) == expected
