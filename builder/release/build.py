@@ -76,12 +76,19 @@ def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, 
         from builder.write import assemble
 
         inputs = card_inputs(cfg, outcome, tmp)
-        assemble.write_artefacts(tmp, outcome.parts, outcome.stats, outcome.scheme, outcome.splits, license=cfg.license)
+        if cache:
+            from builder.run.cache import PLOTS
+
+            memo.append(plots.Memo(cfg.path(cfg.cache_dir) / PLOTS, outcome.build_key))
+        assemble.write_artefacts(tmp, outcome.parts, outcome.stats, outcome.scheme, outcome.splits, license=cfg.license,
+                                 memo=memo[0] if memo else None)  # fmt: skip
         return finish(tmp, outcome.parts, outcome.stats, outcome.scheme, inputs)
 
+    memo: list[plots.Memo] = []
     manifest = into_folder(Path(out_dir), show, fill)
     if cache:
         from builder.run import cache as shard_cache
 
         shard_cache.prune(cfg.path(cfg.cache_dir), done[0].cache_keys)
+        memo[0].prune()
     return done[0], manifest

@@ -17,7 +17,7 @@ class Manifest:
     sha256: dict[str, str]  # file -> hex digest
     file_bytes: dict[str, int]  # file -> size on disk
     rows: dict[str, dict[str, int]]  # config -> split -> rows; only written (non-empty) splits
-    num_bytes: dict[str, dict[str, int]]  # config -> split -> Arrow in-memory bytes
+    num_bytes: dict[str, dict[str, int]]  # config -> split -> Arrow in-memory bytes of values and offsets (no validity bitmaps)
     data_files: dict[str, dict[str, tuple[str, ...]]]  # config -> split -> its Parquet files, in order
     empty_splits: dict[str, tuple[str, ...]]  # config -> splits that had no rows and were omitted
     # config -> label path (schema.label_fields) -> split -> label -> count, all labels in scheme order

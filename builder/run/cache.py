@@ -8,9 +8,11 @@ A hit copies the shard's cached part folder and result; a miss stores them after
 is trusted that the key does not cover, so a cached build is byte-identical to a clean one.
 
 Inside a shard that changed, every unchanged document is reused too: each entry also keeps, per document,
-its map result with its rows (`DOCS`, zstd-compressed pickles, keyed like a shard but by one document), and
-a missing shard looks its documents up in the entries there are (`DocStore`) before it processes them.
-The rows go through the same writer either way, so the part files are the same bytes.
+its map result without its rows (`DOCS`, zstd-compressed pickles, keyed like a shard but by one document:
+its problems, counts and export pieces) and where its rows are in the entry's part files. A missing shard
+looks its documents up in the entries there are (`DocStore`) before it processes them, and takes a reused
+document's rows from that part's Parquet as Arrow, not through Python again; the writer groups them with
+fresh rows into the same batches and row groups, so the part files are the same bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,9 +32,10 @@ import builder
 
 RESULT = "result.pkl"
 PART = "part"
-DOCS = "docs.pkl"  # doc key → compressed pickle of its map result, one pickled pair after another
+DOCS = "docs.pkl"  # (doc key, compressed pickle of its map result, where its rows are), one pickled triple after another
 DOC_KEYS = "doc_keys"  # the entry's document keys, one per line: read to find a document without loading DOCS
 HASHES = "hashes"  # builder.run.hashmemo's folder, beside the entries
+PLOTS = "plots"  # builder.write.plots.Memo's folder
 LIBRARIES = ("pyarrow", "spacy", "trafilatura", "lxml", "fastjsonschema", "srsly")
 
 
@@ -107,22 +110,38 @@ class DocWriter:
         self.file = open(path, "wb")
         self.keys: list[str] = []
 
-    def add(self, key: str, result: Any, blob: bytes | None = None) -> None:
-        """`blob`: the result as DocStore read it, kept as it is (packing again would only cost time)."""
-        pickle.dump((key, blob if blob is not None else pack(result)), self.file, protocol=pickle.HIGHEST_PROTOCOL)
+    def add(self, key: str, result: Any, where: dict[str, tuple[int, int]], blob: bytes | None = None) -> None:
+        """`result` without its rows (they are in the part's files, at `where`); `blob`: the result as DocStore
+        read it, kept as it is (packing again would only cost time)."""
+        if blob is None:
+            blob = pack(replace(result, rows={}))
+        pickle.dump((key, blob, where), self.file, protocol=pickle.HIGHEST_PROTOCOL)
         self.keys.append(key)
 
     def close(self) -> None:
         self.file.close()
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A document of a cache entry: its map result (no rows), the stored bytes, and where its rows are in
+    that entry's part files (config → (first row, rows), in the files of its split)."""
+
+    result: Any
+    blob: bytes
+    entry: Path
+    where: dict[str, tuple[int, int]]
+
+
 class DocStore:
-    """The documents of every cache entry, found by key; an entry's DOCS are read once, when first needed."""
+    """The documents of every cache entry, found by key; an entry's DOCS are read once, when first needed,
+    and so is each of its part's Parquet files, when a document's rows are first taken from it."""
 
     def __init__(self, cache: Path) -> None:
         self.cache = cache
         self.where: dict[str, Path] | None = None
-        self.loaded: dict[Path, dict[str, bytes]] = {}
+        self.loaded: dict[Path, dict[str, tuple[bytes, dict]]] = {}
+        self.tables: dict[tuple[Path, str, str], Any] = {}
 
     def _index(self) -> dict[str, Path]:
         where: dict[str, Path] = {}
@@ -136,27 +155,46 @@ class DocStore:
             where.update(dict.fromkeys(keys, entry))
         return where
 
-    def get(self, key: str) -> tuple[Any, bytes] | tuple[None, None]:
-        """The map result stored under `key` and its stored bytes, or (None, None)."""
+    def get(self, key: str) -> Found | None:
+        """The document stored under `key`, or None."""
         if self.where is None:
             self.where = self._index()
         entry = self.where.get(key)
         if entry is None:
-            return None, None
+            return None
         if entry not in self.loaded:
-            blobs: dict[str, bytes] = {}
+            docs: dict[str, tuple[bytes, dict]] = {}
             try:
                 with open(entry / DOCS, "rb") as f:
                     while True:
-                        k, blob = pickle.load(f)
-                        blobs[k] = blob
+                        k, blob, where = pickle.load(f)
+                        docs[k] = (blob, where)
             except EOFError:
                 pass
             except (OSError, pickle.UnpicklingError, ValueError):
-                blobs = {}  # a broken entry: its documents are processed again
-            self.loaded[entry] = blobs
-        blob = self.loaded[entry].get(key)
-        return (None, None) if blob is None else (unpack(blob), blob)
+                docs = {}  # a broken entry: its documents are processed again
+            self.loaded[entry] = docs
+        stored = self.loaded[entry].get(key)
+        return None if stored is None else Found(unpack(stored[0]), stored[0], entry, stored[1])
+
+    def batches(self, found: Found, split: str) -> dict[str, Any] | None:
+        """The document's rows, config → RecordBatch, from its entry's part; None if a file cannot be read."""
+        import pyarrow.parquet as pq
+
+        out = {}
+        for config, (start, n) in found.where.items():
+            at = (found.entry, config, split)
+            table = self.tables.get(at)
+            if table is None:
+                try:
+                    read = pq.read_table(found.entry / PART / "data" / config / f"{split}.parquet", use_threads=False)
+                except (OSError, ValueError):  # gone or broken (pyarrow's errors are both): the document runs again
+                    return None
+                table = self.tables[at] = read.combine_chunks().to_batches()  # one batch: slicing it is cheap
+            if len(table) != 1 or start + n > table[0].num_rows:
+                return None
+            out[config] = table[0].slice(start, n)
+        return out
 
 
 def _is_entry(name: str) -> bool:
@@ -221,5 +259,5 @@ def prune(cache: Path, keep: set[str]) -> None:
     if not cache.is_dir():
         return
     for entry in cache.iterdir():
-        if entry.name not in keep and entry.name != HASHES:
+        if entry.name not in keep and entry.name not in (HASHES, PLOTS):
             shutil.rmtree(entry, ignore_errors=True)

@@ -129,19 +129,24 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
     try:
         for i, ((source, tasks, export), files) in enumerate(zip(items, own)):
             dkey = doc_keys[i] if known is not None else None
-            result, blob = known.get(dkey) if known is not None else (None, None)
-            reused += result is not None
+            found = known.get(dkey) if known is not None else None
+            batches = known.batches(found, found.result.split) if found is not None else None
+            reused += batches is not None
             try:
-                if result is None:
+                if batches is None:
                     result = process(source, tasks, ctx, export)
                     result.document = None  # the rows hold what the reduce needs; the objects would only be pickled
             except Exception:  # noqa: BLE001 - a bug in one document; named, not hidden
                 return ShardResult(docs, None, (source.doc_id, traceback.format_exc(limit=8)))
             try:
-                writer.add_document(result.doc_id, result.split, result.rows, result.task_file, result.outputs)
+                if batches is None:
+                    where = writer.add_document(result.doc_id, result.split, result.rows, result.task_file, result.outputs)
+                else:
+                    result = found.result
+                    where = writer.replay_document(result.doc_id, result.split, result.task_file, result.outputs, batches)
                 writer.add_inputs(files)
                 if kept is not None and not result.problems:
-                    kept.add(dkey, result, blob)
+                    kept.add(dkey, result, where, found.blob if batches is not None else None)
             except OSError:
                 raise  # the disk, not the document: reported as a write error below
             except Exception:  # noqa: BLE001

@@ -40,20 +40,21 @@ class HashMemo:
             except (OSError, ValueError):
                 self.old = {}  # no memo, or a broken one: everything is hashed
 
-    def known(self, path: Path) -> str | None:
-        """The digest of path if the memo vouches for it, else None (nothing is read)."""
-        try:
-            st = path.stat()
-        except OSError:
-            return None
+    def known(self, path: Path, st: os.stat_result | None = None) -> str | None:
+        """The digest of path if the memo vouches for it, else None (nothing is read). `st`: its stat, if taken."""
+        if st is None:
+            try:
+                st = path.stat()
+            except OSError:
+                return None
         seen = self.old.get(str(path))
         if seen is None or seen[0] != _stamp(st):
             return None
         self.new[str(path)] = seen
         return seen[1]
 
-    def sha(self, path: Path) -> str:
-        found = self.known(path)
+    def sha(self, path: Path, st: os.stat_result | None = None) -> str:
+        found = self.known(path, st)
         if found is not None:
             return found
         started = time.time_ns()

@@ -59,7 +59,7 @@ class DocResult:
     unannotated: bool = False  # has a text but no usable annotation yet
     task_file: str = ""  # the export file of its gold
     document: Document | None = None  # in-process callers only; not sent back from worker processes
-    outputs: dict[str, Any] = field(default_factory=dict)  # its export pieces, once written (builder.write.parts), for the cache
+    outputs: dict[str, Any] = field(default_factory=dict)  # its counts and export pieces, once written (builder.write.parts), for the cache
     foreign: list[Task] = field(default_factory=list)  # tasks of other doc_ids found in this document's export file
 
 

@@ -48,6 +48,7 @@ class Outcome:
     cached: int = 0  # shards taken from the cache
     reused: int = 0  # documents taken from the cache (in those shards, or unchanged in a shard that ran)
     cache_keys: set[str] = field(default_factory=set)
+    build_key: str = ""  # builder.run.cache.build_key, when the build has a cache
 
     @property
     def documents(self) -> int:
@@ -87,10 +88,11 @@ def check(
         if progress is not None:
             progress.start(found.documents)
 
+    out.build_key = _build_key(cfg) if cache is not None else ""
     results = map_documents(_read_inputs, (cfg, scheme), ctx, workers=workers or default_workers(), engine=engine,
                             parts=parts, shard_docs=cfg.shard_docs, keep_rows=keep_rows, on_read=on_read,
                             on_doc=progress.advance if progress is not None else None, cache=cache,
-                            build_key=_build_key(cfg) if cache is not None else "")  # fmt: skip
+                            build_key=out.build_key)  # fmt: skip
     for rank, shard in enumerate(results):  # the map's results, in doc_id order; merging them is the reduce
         for result in shard.docs:
             out.problems += result.problems

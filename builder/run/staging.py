@@ -7,8 +7,11 @@ builder takes it from the cache itself.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
+import posixpath
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +37,26 @@ class Job:
         return self.ranks[task] if self.ranks else task
 
 
-def own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[Path], str | None]) -> list[tuple[str, str | None]]:
-    """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs."""
-    paths = [ctx.raw_dir / source.capture_file, ctx.text_dir / f"{source.doc_id}.txt", export]
-    return [(Path(os.path.relpath(p, ctx.root)).as_posix(), sha(p)) for p in paths if p is not None and p.is_file()]
+def own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[Path, os.stat_result], str | None]) -> list[tuple[str, str | None]]:
+    """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs.
+    Each file is looked at once (one stat, handed to `sha`): the cache probe does this for every document."""
+    out = []
+    for path in (ctx.raw_dir / source.capture_file, ctx.text_dir / f"{source.doc_id}.txt", export):
+        if path is None:
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            out.append((posixpath.normpath(f"{_relative(str(path.parent), str(ctx.root))}/{path.name}"), sha(path, st)))
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _relative(folder: str, root: str) -> str:
+    """A folder relative to the repository (os.path.relpath resolves both each time: once per folder here)."""
+    return Path(os.path.relpath(folder, root)).as_posix()
 
 
 def _known_hit(items: list[tuple], ctx: Context, job: Job, rank: int) -> str | None:

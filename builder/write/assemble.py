@@ -48,7 +48,7 @@ def _of_parts(parts: Sequence[Path], rel: str) -> list[Path]:
 
 
 def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, splits: Sequence[str], *,
-                    license: str) -> None:  # fmt: skip
+                    license: str, memo: plots.Memo | None = None) -> None:  # fmt: skip
     """exports/ (CoNLL, DocBin, attributions.jsonl), croissant.json, browser/ and images/ into root."""
     for split in splits:
         found = _of_parts(parts, f"conll/{split}.conll")
@@ -59,4 +59,4 @@ def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Sch
     configs = [c for c in schema.CONFIGS if any(stats.rows.get(c, {}).values())]
     croissant.write_croissant(root, configs, scheme, license=license)
     browser.place_pages(root, parts)
-    plots.write_plots(root, stats, scheme, splits)
+    plots.write_plots(root, stats, scheme, splits, memo)

@@ -89,12 +89,43 @@ class NotEncodable(ValueError):
     """A batch of rows does not fit the config's Arrow schema; the JSON Schema validator says why."""
 
 
-def encode_batch(rows: list[dict[str, Any]], encode: Callable[[dict[str, Any], Counts], dict[str, Any]],
-                 arrow_schema: Any, counts: Counts) -> Any:
-    """rows → one pyarrow RecordBatch of `arrow_schema`, labels counted into `counts`; NotEncodable otherwise."""
+def encode_rows(rows: list[dict[str, Any]], encode: Callable[[dict[str, Any], Counts], dict[str, Any]], counts: Counts) -> list[dict[str, Any]]:
+    """rows → Arrow-ready rows, labels counted into `counts`; NotEncodable for a label outside the scheme,
+    a naive time, or a value of the wrong shape."""
+    try:
+        return [encode(row, counts) for row in rows]
+    except (UnknownLabel, NaiveTime, TypeError, ValueError, AttributeError) as e:
+        raise NotEncodable(str(e)) from None
+
+
+def to_batch(rows: list[dict[str, Any]], arrow_schema: Any) -> Any:
+    """encode_rows' rows → one pyarrow RecordBatch of `arrow_schema`; NotEncodable if they do not fit it."""
     import pyarrow as pa
 
     try:
-        return pa.RecordBatch.from_pylist([encode(row, counts) for row in rows], schema=arrow_schema)
-    except (UnknownLabel, NaiveTime, pa.ArrowException, TypeError, ValueError, AttributeError, OverflowError) as e:
+        return pa.RecordBatch.from_pylist(rows, schema=arrow_schema)
+    except (pa.ArrowException, TypeError, ValueError, AttributeError, OverflowError) as e:
         raise NotEncodable(str(e)) from None
+
+
+def data_bytes(batch: Any) -> int:
+    """The bytes of a contiguous RecordBatch's values and offsets, validity bitmaps left out.
+
+    RecordBatch.nbytes counts bitmaps, and whether an array has one depends on how it was made: rows
+    converted from Python get none where nothing is null, the same rows read back from Parquet get one under
+    every nullable struct. This figure is the same for the same rows however they were made, so the card's
+    num_bytes and the row groups do not depend on whether a document came from the cache."""
+    total = 0
+    for column, slots in zip(batch.columns, _validity_slots(batch.schema)):
+        total += sum(b.size for b, validity in zip(column.buffers(), slots) if b is not None and not validity)
+    return total
+
+
+def _validity_slots(arrow_schema: Any) -> list[tuple[bool, ...]]:
+    return [_slots(field.type) for field in arrow_schema]
+
+
+def _slots(t: Any) -> tuple[bool, ...]:
+    """Per buffer of Array.buffers() (this node's, then its children's, depth first): is it a validity bitmap."""
+    own = (True,) + (False,) * (t.num_buffers - 1)
+    return own + tuple(slot for i in range(t.num_fields) for slot in _slots(t.field(i).type))

@@ -17,7 +17,7 @@ is the row check — but nothing is written. builder.write.assemble merges the p
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +57,7 @@ class Stats:
     """What the card, the plots and the manifest need, summed over documents; small and mergeable."""
 
     rows: dict[str, dict[str, int]] = field(default_factory=dict)  # config → split → rows
-    num_bytes: dict[str, dict[str, int]] = field(default_factory=dict)  # config → split → Arrow bytes
+    num_bytes: dict[str, dict[str, int]] = field(default_factory=dict)  # config → split → Arrow bytes (encode.data_bytes)
     labels: dict[str, dict[str, dict[str, dict[str, int]]]] = field(default_factory=dict)  # config → path → split → label → n
     outlets: dict[str, int] = field(default_factory=dict)  # documents per outlet
     source_types: dict[str, dict[str, int]] = field(default_factory=dict)  # split → source_type → attributions
@@ -103,53 +103,137 @@ class PartSummary:
     problems: list[Problem]  # rows that do not fit the schema, named by the JSON Schema
 
 
+Where = dict[str, tuple[int, int]]  # config → (first row, rows) of one document in a part's file of its split
+
+
+@dataclass(frozen=True, slots=True)
+class DocSummary:
+    """What one document adds to a part's statistics, kept with it in the cache (so its rows need not be)."""
+
+    labels: dict[str, dict[str, dict[str, int]]]  # config → label path → label → n
+    outlets: tuple[str, ...] = ()
+    source_types: dict[str, int] = field(default_factory=dict)
+    stance: dict[tuple[str, str], int] = field(default_factory=dict)
+    annotations: int = 0
+    agreement: DocAgreement | None = None
+
+
+def _summary(doc_id: str | None, rows: Rows, labels: dict[str, dict[str, dict[str, int]]]) -> DocSummary:
+    """doc_id None: rows that are not one document's (no annotation statistics)."""
+    annotations = rows.get("annotations", []) if doc_id is not None else []
+    return DocSummary(
+        labels=labels,
+        outlets=tuple(row["outlet"] for row in rows.get("documents", [])),
+        source_types=dict(Counter(r["source_type"] for r in rows.get("attribution", []))),
+        stance=dict(Counter((r["target"], r["label"]) for r in rows.get("stance", []))),
+        annotations=len(annotations),
+        agreement=doc_agreement(doc_id, annotations) if annotations else None,
+    )
+
+
 class _Table:
     """One config and split of one shard: rows → Arrow (every SUB_DOCS documents, so few rows are held as
-    Python objects) → Parquet row groups of BATCH_ROWS rows, or fewer once they hold GROUP_BYTES."""
+    Python objects) → Parquet row groups of BATCH_ROWS rows, or fewer once they hold GROUP_BYTES.
+
+    A document comes either as rows (encoded here) or, reused from the cache, as its RecordBatch read back
+    from an earlier part; either way the SUB_DOCS-document batches are the same rows in the same row groups,
+    so the Parquet file is the same bytes."""
 
     def __init__(self, config: str, split: str, scheme: Scheme, path: Path | None, counts) -> None:
         self.config, self.split, self.scheme, self.path = config, split, scheme, path
         self.arrow_schema = schema.arrow_schema(config, scheme)
         self.encode = encode.row_encoder(config, scheme)
         self.counts = counts
-        self.buffer: list[dict[str, Any]] = []
-        self.index: list[int] = []  # each buffered row's position among its document's rows
-        self.docs = 0  # documents in the buffer
+        self.buffer: list[Any] = []  # per document: its encoded rows (a list) or its RecordBatch
+        self.raw: list[list[dict[str, Any]]] = []  # per document: its rows as derived ([] for a RecordBatch)
+        self.buffered = 0  # rows in the buffer
         self.pending: list[Any] = []  # encoded RecordBatches not yet written
-        self.pending_rows = self.pending_bytes = 0
+        self.pending_bytes: list[int] = []  # builder.write.encode.data_bytes of each
+        self.pending_rows = 0
         self.writer = None
         self.rows = self.nbytes = 0
+        self.added = 0  # rows taken so far: where the next document's rows start in this file
         self.failed = False
 
-    def add(self, rows: list[dict[str, Any]], problems: list[Problem], file_of: Mapping[str, str]) -> None:
-        self.buffer += rows
-        self.index += range(len(rows))
-        self.docs += 1
-        if self.docs >= SUB_DOCS or len(self.buffer) >= BATCH_ROWS:
+    def add(self, rows: list[dict[str, Any]], problems: list[Problem], file_of: Mapping[str, str]) -> tuple[int, dict[str, dict[str, int]]]:
+        """A document's rows; returns where they start and the labels they hold (path → label → n)."""
+        counts: dict[str, Counter] = defaultdict(Counter)
+        try:
+            encoded = encode.encode_rows(rows, self.encode, counts)
+        except encode.NotEncodable as e:
+            problems += explain_rows(f"{self.config}/{self.split}", self.config, self.scheme, rows, list(range(len(rows))), file_of, str(e))
+            self.failed = True
+            return self.added, {}
+        labels = {path: dict(c) for path, c in counts.items()}
+        self._take(encoded, rows, len(rows), labels, problems, file_of)
+        return self.added - len(rows), labels
+
+    def add_batch(self, batch: Any, labels: Mapping[str, Mapping[str, int]], problems: list[Problem], file_of: Mapping[str, str]) -> int:
+        """A document's rows as a RecordBatch (from the cache) with the labels they hold; returns where they start."""
+        import pyarrow as pa
+
+        batch = pa.RecordBatch.from_arrays(batch.columns, schema=self.arrow_schema)
+        self._take(batch, [], batch.num_rows, labels, problems, file_of)
+        return self.added - batch.num_rows
+
+    def _take(self, item: Any, raw: list[dict[str, Any]], n: int, labels: Mapping[str, Mapping[str, int]],
+              problems: list[Problem], file_of: Mapping[str, str]) -> None:  # fmt: skip
+        for path, c in labels.items():
+            mine = self.counts[path]
+            for label, k in c.items():
+                mine[label] += k
+        self.buffer.append(item)
+        self.raw.append(raw)
+        self.buffered += n
+        self.added += n
+        if len(self.buffer) >= SUB_DOCS or self.buffered >= BATCH_ROWS:
             self._encode(problems, file_of)
 
     def _encode(self, problems: list[Problem], file_of: Mapping[str, str]) -> None:
-        batch, index = self.buffer, self.index
-        self.buffer, self.index, self.docs = [], [], 0
-        if not batch:
+        items, raw = self.buffer, self.raw
+        self.buffer, self.raw, self.buffered = [], [], 0
+        if not items:
             return
         try:
-            record_batch = encode.encode_batch(batch, self.encode, self.arrow_schema, self.counts)
+            record_batch = self._batch(items)
         except encode.NotEncodable as e:
-            problems += explain_rows(f"{self.config}/{self.split}", self.config, self.scheme, batch, index, file_of, str(e))
+            fresh = [(row, k) for rows in raw for k, row in enumerate(rows)]
+            problems += explain_rows(f"{self.config}/{self.split}", self.config, self.scheme, [r for r, _ in fresh],
+                                     [k for _, k in fresh], file_of, str(e))  # fmt: skip
             self.failed = True
             return
-        self.rows += len(batch)
-        self.nbytes += record_batch.nbytes
+        size = encode.data_bytes(record_batch)
+        self.rows += record_batch.num_rows
+        self.nbytes += size
         if self.path is None or self.failed:
             return  # `check`: encoded (that is the check) and counted, not written
         self.pending.append(record_batch)
-        self.pending_rows += len(batch)
-        self.pending_bytes += record_batch.nbytes
+        self.pending_bytes.append(size)
+        self.pending_rows += record_batch.num_rows
         while self.pending_rows >= BATCH_ROWS:
             self._write(BATCH_ROWS)
-        if self.pending_bytes >= GROUP_BYTES:  # long documents: a smaller row group, not more memory
+        if sum(self.pending_bytes) >= GROUP_BYTES:  # long documents: a smaller row group, not more memory
             self._write(self.pending_rows)
+
+    def _batch(self, items: list[Any]) -> Any:
+        """The buffer's documents as one RecordBatch: runs of rows converted at once, cached batches as they are."""
+        import pyarrow as pa
+
+        pieces, run = [], []
+        for item in items:
+            if isinstance(item, list):
+                run += item
+                continue
+            if run:
+                pieces.append(encode.to_batch(run, self.arrow_schema))
+                run = []
+            pieces.append(item)
+        if run:
+            pieces.append(encode.to_batch(run, self.arrow_schema))
+            if len(pieces) == 1:
+                return pieces[0]
+        # also for one cached batch alone: a slice of its part's table, concatenated into buffers of its own
+        return pa.concat_batches(pieces)
 
     def _write(self, n: int) -> None:
         import pyarrow as pa
@@ -161,9 +245,19 @@ class _Table:
             self.writer = pq.ParquetWriter(self.path, self.arrow_schema, **PARQUET_OPTIONS)
         # one contiguous batch per row group: pages and bytes as if the rows had been encoded at once
         self.writer.write_table(table.slice(0, n).combine_chunks(), row_group_size=n)
-        rest = table.slice(n)
-        self.pending, self.pending_rows = rest.to_batches(), rest.num_rows
-        self.pending_bytes = sum(b.nbytes for b in self.pending)
+        # what is left of the batches, with their sizes in proportion to the rows left (a slice's buffers
+        # are its whole batch's, so measuring it again would count rows already written)
+        left, rest_bytes, rest = n, [], []
+        for batch, size in zip(self.pending, self.pending_bytes):
+            if left >= batch.num_rows:
+                left -= batch.num_rows
+                continue
+            keep = batch.num_rows - left
+            rest.append(batch.slice(left))
+            rest_bytes.append(size * keep // batch.num_rows)
+            left = 0
+        self.pending, self.pending_bytes = rest, rest_bytes
+        self.pending_rows -= n
 
     def flush(self, problems: list[Problem], file_of: Mapping[str, str]) -> None:
         self._encode(problems, file_of)
@@ -208,51 +302,81 @@ class PartWriter:
         self.pages: Any = None  # the shard's browser pages (builder.write.browser.PageWriter), once it has a document
         self.inputs: list[tuple[str, str]] = []  # (repository-relative path, sha256) of the shard's own files
 
-    def add_rows(self, config: str, split: str, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
+    def _table(self, config: str, split: str) -> _Table:
         table = self.tables.get((config, split))
         if table is None:
             labels = self.stats.labels.setdefault(config, empty_labels(config, self.scheme, self.splits))
             counts = {path: by_split[split] for path, by_split in labels.items()}
             path = None if self.folder is None else self.folder / "data" / config / f"{split}.parquet"
             table = self.tables[config, split] = _Table(config, split, self.scheme, path, counts)
-        table.add(rows, self.problems, self.file_of)
-        if config == "documents":
-            for row in rows:
-                self.stats.outlets[row["outlet"]] = self.stats.outlets.get(row["outlet"], 0) + 1
-        elif config == "attribution":
-            _add(self.stats.source_types.setdefault(split, {}), Counter(r["source_type"] for r in rows))
-        elif config == "stance":
-            _add(self.stats.stance, Counter((r["target"], r["label"]) for r in rows))
+        return table
 
-    def add_document(self, doc_id: str, split: str, rows: Rows, task_file: str = "", outputs: dict[str, Any] | None = None) -> None:
-        """All rows of one document (config → rows), in schema order; exports follow the same rows.
-        `outputs`: the document's export pieces, filled here on its first build and taken from there when it
-        comes back from the cache (the same rows give the same pieces, so the files are the same bytes)."""
+    def add_rows(self, config: str, split: str, rows: list[dict[str, Any]]) -> None:
+        """Rows of any number of documents (builder.release.finish.write_rows), counted as add_document counts them."""
+        if rows:
+            self._table(config, split).add(rows, self.problems, self.file_of)
+            self._count(split, _summary(None, {config: rows}, {}))
+
+    def add_document(self, doc_id: str, split: str, rows: Rows, task_file: str = "", outputs: dict[str, Any] | None = None) -> Where:
+        """All rows of one document (config → rows), in schema order; exports follow the same rows. Returns
+        where its rows are in this part's files. `outputs` is filled with what replay_document needs to add
+        the document again without its rows: its counts and its export pieces."""
         self.file_of[doc_id] = task_file
+        where: Where = {}
+        labels: dict[str, dict[str, dict[str, int]]] = {}
         for config in schema.CONFIGS:
-            self.add_rows(config, split, rows.get(config, []))
-        annotations = rows.get("annotations", [])
-        if annotations:
-            self.stats.annotated_docs += 1
-            self.stats.annotations += len(annotations)
-            agreement = doc_agreement(doc_id, annotations)
-            if agreement is not None:
-                self.stats.agreed += 1
-                self.stats.agreement_f1 += agreement.f1
-                if len(self.stats.agreement) < KEEP_AGREEMENT:
-                    self.stats.agreement.append(agreement)
+            config_rows = rows.get(config, [])
+            if config_rows:
+                start, labels[config] = self._table(config, split).add(config_rows, self.problems, self.file_of)
+                where[config] = (start, len(config_rows))
+        summary = _summary(doc_id, rows, labels)
+        self._count(split, summary)
+        pieces = None
         if self.exports and rows.get("documents"):
             from builder.write import exports  # spaCy: only where exports are written
 
             if split not in self.docbins:
                 self.docbins[split] = exports.new_docbin()
-            if not outputs:
-                pieces = self._pieces(doc_id, split, rows, self.docbins[split])
-                if outputs is not None:
-                    outputs.update(pieces)
-            self._export(split, outputs or pieces)
+            pieces = self._pieces(doc_id, split, rows, self.docbins[split])
+            self._export(split, pieces)
+        if outputs is not None:
+            outputs.update(summary=summary, pieces=pieces)
+        return where
+
+    def replay_document(self, doc_id: str, split: str, task_file: str, outputs: Mapping[str, Any], batches: Mapping[str, Any]) -> Where:
+        """A document an earlier build added: its rows as RecordBatches (config → batch, read back from that
+        build's part) and the `outputs` add_document filled. The part files get the same bytes."""
+        self.file_of[doc_id] = task_file
+        summary: DocSummary = outputs["summary"]
+        where: Where = {}
+        for config in schema.CONFIGS:
+            batch = batches.get(config)
+            if batch is not None and batch.num_rows:
+                start = self._table(config, split).add_batch(batch, summary.labels.get(config, {}), self.problems, self.file_of)
+                where[config] = (start, batch.num_rows)
+        self._count(split, summary)
+        if self.exports and outputs.get("pieces") is not None:
+            from builder.write import exports
+
+            if split not in self.docbins:
+                self.docbins[split] = exports.new_docbin()
+            self._export(split, outputs["pieces"])
+        return where
+
+    def _count(self, split: str, summary: DocSummary) -> None:
+        _add(self.stats.outlets, Counter(summary.outlets))
+        if summary.source_types:
+            _add(self.stats.source_types.setdefault(split, {}), summary.source_types)
+        _add(self.stats.stance, summary.stance)
+        if summary.annotations:
+            self.stats.annotated_docs += 1
+            self.stats.annotations += summary.annotations
+        agreement = summary.agreement
+        if agreement is not None:
+            self.stats.agreed += 1
+            self.stats.agreement_f1 += agreement.f1
+            if len(self.stats.agreement) < KEEP_AGREEMENT:
+                self.stats.agreement.append(agreement)
 
     def _pieces(self, doc_id: str, split: str, rows: Rows, docbin: Any) -> dict[str, Any]:
         """What a document adds to each export: CoNLL text, its DocBin parts, attribution lines, browser line."""

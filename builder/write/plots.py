@@ -8,7 +8,11 @@ machine has no Bengali font.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import itertools
+import os
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,8 +40,29 @@ _STANCE_COLOURS = {"FAVOR": "#55a868", "AGAINST": "#c44e52", "NONE": "#8c8c8c"}
 # --- figures --------------------------------------------------------------------------------------
 
 
-def write_plots(folder: Path, stats: Any, scheme: Any, splits: Sequence[str]) -> list[Path]:
+class Memo:
+    """Figures drawn by earlier builds, by what they show: a rebuild whose counts did not change copies the PNG
+    instead of drawing it again. `salt`: what else the bytes depend on (the build's cache key)."""
+
+    def __init__(self, folder: Path, salt: str) -> None:
+        from importlib.metadata import version  # not `import matplotlib`: with every figure kept, none is drawn
+
+        self.folder, self.salt = Path(folder), f"{salt}\0{version('matplotlib')}"
+        self.used: set[str] = set()
+
+    def key(self, figure: Mapping[str, Any]) -> str:
+        return hashlib.sha256((self.salt + repr(sorted(figure.items()))).encode()).hexdigest() + ".png"
+
+    def prune(self) -> None:
+        """Drop the figures this build did not show."""
+        for path in self.folder.glob("*.png") if self.folder.is_dir() else ():
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)
+
+
+def write_plots(folder: Path, stats: Any, scheme: Any, splits: Sequence[str], memo: Memo | None = None) -> list[Path]:
     """Write every figure of FIGURES into folder/images/ from the reduced statistics (builder.write.parts.Stats)."""
+    _bars = functools.partial(_figure, memo=memo)
     splits = [s for s in splits if stats.rows.get("documents", {}).get(s)]
     out = Path(folder) / IMAGES_DIR
     out.mkdir(parents=True, exist_ok=True)
@@ -99,6 +124,29 @@ def write_plots(folder: Path, stats: Any, scheme: Any, splits: Sequence[str]) ->
         )
         written.append(out / "entity_agreement.png")
     return written
+
+
+def _figure(path: Path, *, memo: Memo | None, **figure: Any) -> None:
+    """_bars(path, **figure), or its PNG from the memo when the same figure was drawn before."""
+    if memo is None:
+        return _bars(path, **figure)
+    name = memo.key(figure)
+    memo.used.add(name)
+    kept = memo.folder / name
+    try:
+        shutil.copyfile(kept, path)
+        return None
+    except OSError:
+        pass  # not drawn yet
+    _bars(path, **figure)
+    try:
+        memo.folder.mkdir(parents=True, exist_ok=True)
+        tmp = kept.with_name(f".{name}.{os.getpid()}")
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, kept)
+    except OSError:
+        pass  # a memo that cannot be written only costs drawing
+    return None
 
 
 def _bars(

@@ -163,7 +163,7 @@ def test_a_rebuild_reuses_unchanged_shards_and_documents_and_equals_a_clean_buil
     assert "(3 of 4 shard(s) unchanged, 6 of 7 document(s) reused, from build/cache/)" in again.stdout
     assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(clean), "--quiet", "--no-cache"]).exit_code == 0
     assert tree_digest(out) == tree_digest(clean)
-    assert len([e for e in (corpus / "build" / "cache").iterdir() if e.name != "hashes"]) == 4  # the stale entry is gone
+    assert len([e for e in (corpus / "build" / "cache").iterdir() if e.name not in ("hashes", "plots")]) == 4  # the stale entry is gone
     # the unchanged shards' files are the cache's, linked, not copied; no one may write them in place
     placed = sorted((out / "data" / "documents").glob("*.parquet"))
     assert all(f.stat().st_nlink == 2 and stat.S_IMODE(f.stat().st_mode) == 0o444 for f in placed)
@@ -173,6 +173,31 @@ def test_a_rebuild_reuses_unchanged_shards_and_documents_and_equals_a_clean_buil
     assert "(3 of 4 shard(s) unchanged, 6 of 7 document(s) reused, from build/cache/)" in third.stdout, third.output
     assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(clean), "--quiet", "--no-cache"]).exit_code == 0
     assert tree_digest(out) == tree_digest(clean)
+
+
+def test_reused_rows_fill_the_same_batches_and_row_groups_as_fresh_ones(cli, seven: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """One shard of seven documents, batches of two documents and row groups of five rows: a changed
+    document in the middle sits in a batch with a reused one, and reused rows span row groups."""
+    import pyarrow.parquet as pq
+    from replicate import set_settings
+
+    from builder.write import parts
+
+    monkeypatch.setattr(parts, "SUB_DOCS", 2)
+    monkeypatch.setattr(parts, "BATCH_ROWS", 5)
+    corpus = shutil.copytree(seven, tmp_path / "corpus", ignore=shutil.ignore_patterns("build"))
+    set_settings(corpus, {"shard_docs": 7})
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    build = ["build", "--root", str(corpus), "--quiet", "--engine", "inline"]
+    assert cli.invoke(app, [*build, "--out", str(out)]).exit_code == 0
+    _relabel(sorted((corpus / "annotations" / "export").glob("*.json"))[3])
+    again = cli.invoke(app, [*build, "--out", str(out)])
+    assert "(0 of 1 shard(s) unchanged, 6 of 7 document(s) reused, from build/cache/)" in again.stdout, again.output
+    assert cli.invoke(app, [*build, "--out", str(clean), "--no-cache"]).exit_code == 0
+    assert tree_digest(out) == tree_digest(clean)
+    ner = pq.ParquetFile(next((out / "data" / "ner").glob("train-*.parquet")))
+    assert ner.metadata.num_row_groups > 2 and ner.metadata.row_group(0).num_rows == 5
 
 
 def test_a_change_of_the_builder_or_its_settings_misses_the_cache(corpus: Path) -> None:

@@ -55,6 +55,27 @@ def test_writing_again_in_the_same_process_is_identical(built: tuple[Path, Path,
         assert (tmp_path / plots.IMAGES_DIR / name).read_bytes() == (first / plots.IMAGES_DIR / name).read_bytes(), name
 
 
+def test_a_figure_already_drawn_is_copied_and_a_changed_one_drawn(built: tuple[Path, Path, pipeline.Outcome], tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    first, _, outcome = built
+    memo = plots.Memo(tmp_path / "memo", "salt")
+    plots.write_plots(tmp_path / "a", outcome.stats, outcome.scheme, outcome.splits, memo)
+    assert len(memo.used) == len(ALWAYS) and sorted(p.name for p in memo.folder.iterdir()) == sorted(memo.used)
+    drawn: list[str] = []
+    real = plots._bars
+    monkeypatch.setattr(plots, "_bars", lambda path, **figure: (drawn.append(path.name), real(path, **figure)))
+    fewer = dataclasses.replace(outcome.stats, stance={})  # one figure shows other numbers, the rest the same
+    again = plots.Memo(tmp_path / "memo", "salt")
+    plots.write_plots(tmp_path / "b", fewer, outcome.scheme, outcome.splits, again)
+    assert drawn == ["stance_targets.png"]
+    for name in ALWAYS:
+        assert (tmp_path / "b" / plots.IMAGES_DIR / name).read_bytes() == (first / plots.IMAGES_DIR / name).read_bytes() or name == drawn[0]
+    again.prune()  # the old stance figure was not shown this time
+    assert sorted(p.name for p in memo.folder.iterdir()) == sorted(again.used) and len(again.used) == len(ALWAYS)
+    other = plots.Memo(tmp_path / "memo", "another build key")
+    assert other.key({"title": "x"}) != again.key({"title": "x"})
+
+
 def test_readme_references_each_image_and_each_reference_exists(built: tuple[Path, Path, pipeline.Outcome]) -> None:
     first, _, _ = built
     readme = (first / "README.md").read_text(encoding="utf-8")
