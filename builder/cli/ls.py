@@ -18,11 +18,25 @@ import typer
 
 from builder.config import BuildConfig, load_config
 from builder.errors import BuildError, MissingInput
-from builder.labelstudio import project as L
-from builder.labelstudio import pull as P
 from builder.labelstudio import session as S
 from builder.labelstudio.pullplan import BACKUP_DIR
 from builder.read.sources import read_sources
+
+
+class _Later:
+    """A module imported when first used: every `builder` command loads this file, only `ls` needs these."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+L = _Later("builder.labelstudio.project")
+P = _Later("builder.labelstudio.pull")
 
 ls_app = typer.Typer(
     name="ls",

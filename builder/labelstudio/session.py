@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from builder.config import BuildConfig
 from builder.errors import BuildError
 
@@ -75,6 +73,7 @@ class Session:
 
         `broken` and `hint` are what a connection that breaks off mid-answer raises and says.
         """
+        import httpx  # here, not at the top: `builder build` imports this module for its constants only
         from label_studio_sdk.core.api_error import ApiError
 
         try:
@@ -122,6 +121,8 @@ def connect(url: str | None, token: str | None, *, timeout: float = 60.0) -> Ses
     if not token:
         raise AuthFailed("no Label Studio API token given", _TOKEN_HINT)
     url = url.rstrip("/")
+    import httpx
+
     # A bare health probe first: the SDK retries refused connections with back-off, which only delays the error.
     try:
         httpx.get(f"{url}/health", timeout=min(timeout, 10.0))

@@ -50,6 +50,16 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome, folder: Path) -> CardInputs:
     )
 
 
+def _import_the_reduce() -> None:
+    """What the reduce imports (the card's datasets, the figures' matplotlib), done while a rebuild's one
+    changed shard runs in another process. Not during a whole build: the workers' memory is counted then."""
+    import matplotlib.figure  # noqa: F401
+    from matplotlib.backends import backend_agg  # noqa: F401
+
+    from builder.release import card  # noqa: F401  (imports datasets)
+    from builder.write import assemble  # noqa: F401
+
+
 def input_folders(cfg: BuildConfig) -> list[Path]:
     """Folders the build reads; the output may be none of them, inside none, and contain none."""
     folders = {cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), cfg.path(cfg.export_dir)}
@@ -69,7 +79,7 @@ def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, 
 
     def fill(tmp: Path) -> Manifest:
         outcome = pipeline.check(cfg, progress, workers=workers, engine=engine, parts=tmp / PARTS_DIR,
-                                 cache=cfg.path(cfg.cache_dir) if cache else None)  # fmt: skip
+                                 cache=cfg.path(cfg.cache_dir) if cache else None, idle=_import_the_reduce)  # fmt: skip
         done.append(outcome)
         pipeline.require_clean(outcome)
         # Imported once the map's workers are gone: forked from a small process, each stays small.
@@ -90,5 +100,6 @@ def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, 
         from builder.run import cache as shard_cache
 
         shard_cache.prune(cfg.path(cfg.cache_dir), done[0].cache_keys)
+        shard_cache.remember_build(cfg.path(cfg.cache_dir), done[0].build_key)
         memo[0].prune()
     return done[0], manifest

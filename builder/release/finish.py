@@ -18,7 +18,7 @@ from builder import schema
 from builder.errors import BuildError
 from builder.release.manifest import Manifest
 from builder.scheme import Scheme
-from builder.write import outfolder
+from builder.write import outfolder, table
 from builder.write import parts as parts_module
 from builder.write.fingerprint import sha256_file
 from builder.write.outfolder import UnsafeOutput  # noqa: F401 - re-exported: callers catch it from here
@@ -95,7 +95,7 @@ def write_dataset(
                 chunk: list[dict] = []
                 for row in configs.get(config, {}).get(split, ()):
                     chunk.append(row)
-                    if len(chunk) == parts_module.BATCH_ROWS:
+                    if len(chunk) == table.BATCH_ROWS:
                         writer.add_rows(config, split, chunk)
                         chunk = []
                 writer.add_rows(config, split, chunk)
@@ -126,9 +126,19 @@ def _with_files(root: Path, manifest: Manifest, digests: bool = True) -> Manifes
     return replace(
         manifest,
         files=tuple(files),
-        sha256={f: sha256_file(root / f) for f in files} if digests else {},
+        sha256=_digests(root, files) if digests else {},
         file_bytes={f: (root / f).stat().st_size for f in files},
     )
+
+
+def _digests(root: Path, files: list[str]) -> dict[str, str]:
+    """sha256 of every file, on all cores: hashlib lets go of the GIL while it hashes, so threads suffice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from builder.run.engine import default_workers
+
+    with ThreadPoolExecutor(min(default_workers(), 8)) as pool:
+        return dict(zip(files, pool.map(lambda f: sha256_file(root / f), files)))
 
 
 def into_folder(out_dir: Path, show: str, fill: Callable[[Path], Manifest]) -> Manifest:

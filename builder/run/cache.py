@@ -36,6 +36,7 @@ DOCS = "docs.pkl"  # (doc key, compressed pickle of its map result, where its ro
 DOC_KEYS = "doc_keys"  # the entry's document keys, one per line: read to find a document without loading DOCS
 HASHES = "hashes"  # builder.run.hashmemo's folder, beside the entries
 PLOTS = "plots"  # builder.write.plots.Memo's folder
+LAST = "last-build"  # the build key of the last build that filled the cache
 LIBRARIES = ("pyarrow", "spacy", "trafilatura", "lxml", "fastjsonschema", "srsly")
 
 
@@ -187,7 +188,7 @@ class DocStore:
             table = self.tables.get(at)
             if table is None:
                 try:
-                    read = pq.read_table(found.entry / PART / "data" / config / f"{split}.parquet", use_threads=False)
+                    read = pq.read_table(found.entry / PART / "data" / config / f"{split}.parquet")
                 except (OSError, ValueError):  # gone or broken (pyarrow's errors are both): the document runs again
                     return None
                 table = self.tables[at] = read.combine_chunks().to_batches()  # one batch: slicing it is cheap
@@ -254,10 +255,27 @@ def store(cache: Path, key: str, part: Path, result: Any, docs: DocWriter | None
         shutil.rmtree(tmp, ignore_errors=True)  # a cache that cannot be written is only a slower next build
 
 
+def last_build(cache: Path) -> str | None:
+    try:
+        return (cache / LAST).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def remember_build(cache: Path, key: str) -> None:
+    """Say which build filled the cache: the next build with the same key is a rebuild, most shards will hit."""
+    try:
+        tmp = cache / f".{LAST}.{os.getpid()}"
+        tmp.write_text(key + "\n", encoding="ascii")
+        os.replace(tmp, cache / LAST)
+    except OSError:
+        pass
+
+
 def prune(cache: Path, keep: set[str]) -> None:
     """Drop every entry a build did not use: the cache holds one build's shards, not every build's."""
     if not cache.is_dir():
         return
     for entry in cache.iterdir():
-        if entry.name not in keep and entry.name not in (HASHES, PLOTS):
+        if entry.name not in keep and entry.name not in (HASHES, PLOTS, LAST):
             shutil.rmtree(entry, ignore_errors=True)

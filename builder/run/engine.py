@@ -20,11 +20,9 @@ order. A document whose processing raises is reported as `DocCrash` naming it.
 from __future__ import annotations
 
 import atexit
-import functools
 import os
 import pickle
 import shutil
-import sys
 import tempfile
 import threading
 import traceback
@@ -36,8 +34,10 @@ from typing import Any
 from builder.errors import BuildError
 from builder.read.export import Task
 from builder.records import Source
+from builder.run.fork import can_fork, forked
 from builder.run.hashmemo import HashMemo
 from builder.run.mapdoc import Context, DocResult, process
+from builder.run.process import release_memory, trim, tune_process, without_pandas
 from builder.run.staging import Job, own_files, stage
 from builder.write.parts import PartSummary, PartWriter
 
@@ -66,38 +66,8 @@ class ShardResult:
     reused: int = 0  # documents of a shard that ran taken from the cache (unchanged since an earlier build)
 
 
-def _tune_process() -> None:
-    """Settings for a process that maps documents (a worker, or the builder itself with --engine inline)."""
-    import gc
-
-    import pyarrow as pa
-
-    # malloc returns freed memory; pyarrow's default mimalloc pool keeps it, which a worker's RSS shows
-    pa.set_memory_pool(pa.system_memory_pool())
-    # A document allocates many small, short-lived objects and no cycles worth chasing often: fewer full
-    # collections, and none that walks the modules already imported.
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 50)
-
-
-class _NoPandas:
-    """An import finder that finds no pandas (a None in sys.modules does not stop pyarrow's Cython import)."""
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError("a worker of the builder does not load pandas", name=name)
-        return None
-
-
-def _without_pandas() -> None:
-    """In a worker: pyarrow imports pandas (~60 MB of RSS) the first time it converts Python lists, only to
-    ask whether they are pandas objects; nothing a worker runs needs pandas, so that import finds none."""
-    if "pandas" not in sys.modules and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
-        sys.meta_path.insert(0, _NoPandas())
-
-
 def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> ShardResult:
-    _tune_process()
+    tune_process()
     folder = Path(job.staging)
     with open(folder / f"in-{rank:05d}.pkl", "rb") as f:
         items, ctx = pickle.load(f)
@@ -156,7 +126,7 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
             result.outputs = {}  # cached with the document (above); the main process has no use for them
             docs.append(result)
             if len(docs) % TRIM_DOCS == 0:
-                _trim()
+                trim()
             if on_doc is not None:
                 on_doc()
         result = ShardResult(docs, writer.close(), key=key, reused=reused)
@@ -179,7 +149,7 @@ class Shard:
     job: Job
 
     def __call__(self, data: object, rank: int = 0, world_size: int = 1) -> None:
-        _without_pandas()
+        without_pandas()
         rank = self.job.rank_of(rank)
         result = run_shard(self.job, rank)
         folder = Path(self.job.staging)
@@ -208,6 +178,7 @@ def map_documents(
     build_key: str = "",
     on_read: Callable[[Any], None] | None = None,
     on_doc: Callable[[int], None] | None = None,
+    idle: Callable[[], None] | None = None,
 ) -> Iterator[ShardResult]:
     """ShardResults in rank order (so documents in doc_id order).
 
@@ -216,19 +187,26 @@ def map_documents(
     they are staged shard by shard, and `on_read` gets that second value. Except with the inline engine this
     happens in a short-lived child process: the sources of 100k documents leave with it, where freed small
     objects would stay resident in this process for the rest of the build. `parts`: where the shards write
-    their part folders; `on_doc(n)`: n more documents are done."""
+    their part folders; `on_doc(n)`: n more documents are done; `idle`: work for this process to do while a
+    single shard runs in another (the reduce's imports)."""
     if engine not in ENGINES:
         raise BuildError(f"unknown engine {engine!r}", f"use one of: {', '.join(ENGINES)}")
     # a cluster's nodes must see the staging folder: then it lives beside the parts, not in this node's /tmp
     staging = Path(tempfile.mkdtemp(prefix=".map-", dir=parts.parent if engine == "slurm" and parts else None))
     job = Job(str(staging), None if parts is None else str(parts), keep_rows, None if cache is None else str(cache), build_key)
     try:
-        staged, found = (_read_and_stage if engine == "inline" else _apart)(read, args, shard_docs, ctx, job)
+        if engine == "inline":
+            staged, found = _read_and_stage(read, args, shard_docs, ctx, job)
+        else:
+            staged, found = _apart(read, args, shard_docs, ctx, job, idle=_warm_map if _rebuilding(job, engine, workers) else None)
         if on_read is not None:
             on_read(found)
         ran = tuple(rank for rank, (_, _, hit) in enumerate(staged) if hit is None)
         job = replace(job, ranks=ran)
-        if engine == "inline" or (engine == "local" and (workers <= 1 or len(ran) < 2)):
+        if engine == "local" and workers > 1 and len(ran) == 1 and idle is not None and can_fork():
+            # one shard to run (a rebuild): in a forked process, while this one does `idle` on the other core
+            results = iter([_forked_shard(job, ran[0], idle, on_doc, staged[ran[0]][0])])
+        elif engine == "inline" or (engine == "local" and (workers <= 1 or len(ran) < 2)):
             results = (run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None) for rank in ran)
         else:
             results = _datatrove(engine, job, [staged[r][0] for r in ran], [staged[r][1] for r in ran], workers, on_doc)
@@ -248,19 +226,39 @@ def _read_and_stage(read: Callable[..., tuple[Iterable[tuple], Any]], args: tupl
     items, found = read(*args)
     staged = stage(items, shard_docs, ctx, job)
     del items
-    _release_memory()
+    release_memory()
     return staged, found
 
 
-def _apart(*args: Any) -> tuple[list[tuple[int, str, str | None]], Any]:
-    """_read_and_stage in a forked child process, where there is fork (else here); its exceptions come back."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def _apart(*args: Any, idle: Callable[[], None] | None = None) -> tuple[list[tuple[int, str, str | None]], Any]:
+    """_read_and_stage in a forked child process, where there is fork (else here)."""
+    return forked(_read_and_stage, *args, idle=idle) if can_fork() else _read_and_stage(*args)
 
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return _read_and_stage(*args)
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        return pool.submit(_read_and_stage, *args).result()
+
+def _rebuilding(job: Job, engine: str, workers: int) -> bool:
+    """The last build had this build's key: few shards will run, and one runs in a process forked from this one."""
+    if engine != "local" or workers < 2 or job.cache is None or not job.build_key:
+        return False
+    from builder.run import cache
+
+    return cache.last_build(Path(job.cache)) == job.build_key
+
+
+def _warm_map() -> None:
+    """While the shards are staged: what a shard that runs imports for a changed document (spaCy's pipeline,
+    the cleaners), so a shard forked from here starts with them. Only in a rebuild: in a whole build the
+    workers are spawned and this process would only hold them for nothing."""
+    from builder.clean import pages  # noqa: F401
+    from builder.derive import tokens
+
+    tokens.nlp()
+
+
+def _forked_shard(job: Job, rank: int, idle: Callable[[], None], on_doc: Callable[[int], None] | None, size: int) -> ShardResult:
+    result = forked(run_shard, job, rank, idle=idle)
+    if on_doc is not None:
+        on_doc(size)
+    return result
 
 
 def _from_cache(job: Job, rank: int, key: str) -> ShardResult:
@@ -272,33 +270,6 @@ def _from_cache(job: Job, rank: int, key: str) -> ShardResult:
         raise BuildError(f"the cache entry of shard {rank} went away during the build", "build again")
     hit.cached = True
     return hit
-
-
-def _release_memory() -> None:
-    """Hand the staged inputs' memory back to the system before the workers start."""
-    import gc
-
-    gc.collect()
-    _trim()
-
-
-def _trim() -> None:
-    """glibc keeps freed heap pages (Arrow buffers, spaCy docs) in the process; give them back (~1 ms)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim():
-    """glibc's malloc_trim, or None. Loaded by name: ctypes.util.find_library runs ldconfig in a forked
-    child, a momentary copy of the whole worker that a memory reading counts twice."""
-    import ctypes
-
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        return None
 
 
 def _checked(result: ShardResult) -> ShardResult:

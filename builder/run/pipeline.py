@@ -8,7 +8,7 @@ part files, count → results merged in doc_id order (here) → (builder.write.a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -64,13 +64,14 @@ def check(
     parts: Path | None = None,
     keep_rows: bool = False,
     cache: Path | None = None,
+    idle: Callable[[], None] | None = None,
 ) -> Outcome:
     """`progress` is told the number of documents of raw/sources.csv, then advanced as documents are done.
 
     Run every stage; rows are derived and encoded too (token alignment and the Arrow cast are checks).
     `parts`: a folder the shards write their part files into (what `build` assembles); `keep_rows`: also
     collect every row in `Outcome.rows` (tests; memory then grows with the corpus); `cache`: the shard cache
-    folder (builder.run.cache) a build reads and fills."""
+    folder (builder.run.cache) a build reads and fills; `idle`: see builder.run.engine.map_documents."""
     scheme = replace(load_scheme(cfg.path(cfg.labeling_config), cfg.path(cfg.registry)), annotator_key=load_pseudonym_key(cfg))
     out = Outcome(scheme=scheme, splits=tuple(split_order(cfg.split_ratios)))
     raw_dir = cfg.path(cfg.raw_dir)
@@ -92,7 +93,7 @@ def check(
     results = map_documents(_read_inputs, (cfg, scheme), ctx, workers=workers or default_workers(), engine=engine,
                             parts=parts, shard_docs=cfg.shard_docs, keep_rows=keep_rows, on_read=on_read,
                             on_doc=progress.advance if progress is not None else None, cache=cache,
-                            build_key=out.build_key)  # fmt: skip
+                            build_key=out.build_key, idle=idle)  # fmt: skip
     for rank, shard in enumerate(results):  # the map's results, in doc_id order; merging them is the reduce
         for result in shard.docs:
             out.problems += result.problems

@@ -20,7 +20,7 @@ from builder import schema
 from builder.release.card import CardInputs, read_front_matter
 from builder.release.finish import InvalidRow, write_dataset
 from builder.scheme import Scheme, load_scheme
-from builder.write import parts
+from builder.write import table
 from builder.write.outfolder import MARKER, UnsafeOutput
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -250,7 +250,7 @@ def test_parquet_files_carry_no_build_specific_metadata(tmp_path: Path, scheme: 
 
 
 def test_batches_stream_into_row_groups(tmp_path: Path, scheme: Scheme, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parts, "BATCH_ROWS", 2)
+    monkeypatch.setattr(table, "BATCH_ROWS", 2)
     rows = synthetic()
     rows["ner"]["train"] = iter([ner_row("doc1", i) for i in range(5)])  # a generator, read once
     manifest = write_dataset(tmp_path / "dataset", rows, scheme, card=card_inputs())

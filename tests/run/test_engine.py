@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import tree_digest
 
+from builder import schema
 from builder.cli.main import app
 from builder.config import load_config
 from builder.read.sources import read_sources
-from builder.run import engine
+from builder.run import cache, engine
 
 
 def test_workers_and_engines_give_a_byte_identical_dataset(cli, corpus: Path, tmp_path: Path) -> None:
@@ -163,7 +164,10 @@ def test_a_rebuild_reuses_unchanged_shards_and_documents_and_equals_a_clean_buil
     assert "(3 of 4 shard(s) unchanged, 6 of 7 document(s) reused, from build/cache/)" in again.stdout
     assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(clean), "--quiet", "--no-cache"]).exit_code == 0
     assert tree_digest(out) == tree_digest(clean)
-    assert len([e for e in (corpus / "build" / "cache").iterdir() if e.name not in ("hashes", "plots")]) == 4  # the stale entry is gone
+    assert len([e for e in (corpus / "build" / "cache").iterdir() if e.name not in ("hashes", "plots", "last-build")]) == 4  # the stale entry is gone
+    # the cache says which build filled it: the next build with that key knows it is a rebuild
+    last = (corpus / "build" / "cache" / "last-build").read_text(encoding="ascii").strip()
+    assert last == cache.build_key(load_config(corpus), schema.SCHEMA_VERSION)
     # the unchanged shards' files are the cache's, linked, not copied; no one may write them in place
     placed = sorted((out / "data" / "documents").glob("*.parquet"))
     assert all(f.stat().st_nlink == 2 and stat.S_IMODE(f.stat().st_mode) == 0o444 for f in placed)
@@ -182,10 +186,10 @@ def test_reused_rows_fill_the_same_batches_and_row_groups_as_fresh_ones(cli, sev
     import pyarrow.parquet as pq
     from replicate import set_settings
 
-    from builder.write import parts
+    from builder.write import table
 
-    monkeypatch.setattr(parts, "SUB_DOCS", 2)
-    monkeypatch.setattr(parts, "BATCH_ROWS", 5)
+    monkeypatch.setattr(table, "SUB_DOCS", 2)
+    monkeypatch.setattr(table, "BATCH_ROWS", 5)
     corpus = shutil.copytree(seven, tmp_path / "corpus", ignore=shutil.ignore_patterns("build"))
     set_settings(corpus, {"shard_docs": 7})
     out, clean = tmp_path / "out", tmp_path / "clean"
@@ -201,8 +205,6 @@ def test_reused_rows_fill_the_same_batches_and_row_groups_as_fresh_ones(cli, sev
 
 
 def test_a_change_of_the_builder_or_its_settings_misses_the_cache(corpus: Path) -> None:
-    from builder.run import cache
-
     cfg = load_config(corpus)
     key = cache.build_key(cfg, "1")
     assert cache.build_key(cfg, "1") == key
@@ -243,7 +245,7 @@ def test_a_worker_converts_rows_without_loading_pandas() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from builder.run import engine; engine._without_pandas(); import pyarrow as pa; "
+    code = ("import sys; from builder.run import process; process.without_pandas(); import pyarrow as pa; "
             "b = pa.RecordBatch.from_pylist([{'a': 1, 's': 'x'}]); print(b.num_rows, 'pandas' in sys.modules)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1", "False"]
