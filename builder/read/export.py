@@ -8,7 +8,6 @@ JSON pointer of the offending field; the task is then left out of the build.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,12 +96,16 @@ def _no_constant(name: str) -> Any:
     raise _Constant(name)
 
 
-_LONG_INT = re.compile(rb"\d{19}")  # orjson reads an integer beyond 64 bits as a float; json keeps it an int
+# orjson reads an integer beyond 64 bits as a float, json keeps it an int: a run of 19 digits anywhere
+# sends the file to json. Every digit becomes "0", everything else a space, then one substring search
+# (a tenth of the time of a regular expression over the file).
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def _loads(raw: bytes) -> Any:
     """orjson where it gives what json gives; json (with its exact errors and NaN check) for anything else."""
-    if not _LONG_INT.search(raw):
+    if _LONG_RUN not in raw.translate(_DIGITS):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

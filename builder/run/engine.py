@@ -5,14 +5,15 @@ of workers, so every part file, and so the dataset folder, is byte-identical for
 
 * `inline`: in this process, one shard after the other (also what `--workers 1` means).
 * `local`: Hugging Face datatrove's LocalPipelineExecutor: one datatrove task per shard, run by a pool of
-  `workers` spawned processes.
+  `workers` spawned processes. One shard alone (a rebuild) runs in this process, or in a process forked
+  from it (builder.run.fork) when the last build had the same key, while this one loads the reduce's modules.
 * `ray`: datatrove's RayPipelineExecutor on the Ray cluster RAY_ADDRESS names, or on one Ray starts on
   this machine with `workers` CPUs. Staging and part folders must then be on a filesystem every node sees.
 The step (`Shard`) is a plain picklable callable, the same for every executor (and for datatrove's
 SlurmPipelineExecutor: builder.run.slurm). No scheduling is written here.
 
 A shard's inputs (its sources rows, their export tasks from other files, the context) are pickled into a
-staging folder; the shard writes its part files (builder.write.parts) and a small result there: per document its
+staging folder, by a short-lived forked process (except with `inline`), so the sources do not stay in this one; the shard writes its part files (builder.write.parts) and a small result there: per document its
 problems and notices (no rows unless asked), and the part's statistics. The caller reads the results in rank
 order. A document whose processing raises is reported as `DocCrash` naming it.
 """

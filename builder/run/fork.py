@@ -40,6 +40,9 @@ def forked(fn: Callable[..., Any], *args: Any, idle: Callable[[], None] | None =
             child.join()
             raise BuildError(f"a process of the builder (pid {child.pid}) ended without a result (exit code {child.exitcode})",
                              "it was killed from outside, or ran out of memory; build again") from None  # fmt: skip
+    except BaseException:
+        child.kill()  # `idle` failed or Ctrl-C: the call's result would have no one to go to
+        raise
     finally:
         receive.close()
         child.join()
@@ -56,8 +59,11 @@ def _child(send: Any, parent: int, fn: Callable[..., Any], args: tuple) -> None:
         out = (False, e)
     try:
         send.send(out)
-    except Exception:  # noqa: BLE001 - an exception that does not pickle: its text instead
-        send.send((False, RuntimeError(traceback.format_exception_only(out[1])[-1].strip() if not out[0] else "unpicklable result")))
+    except BrokenPipeError:
+        return  # the parent is gone
+    except Exception:  # noqa: BLE001 - a value that does not pickle: what it was, as text
+        why = traceback.format_exception_only(out[1])[-1].strip() if not out[0] else f"an unpicklable {type(out[1]).__name__}"
+        send.send((False, RuntimeError(why)))
     send.close()
 
 

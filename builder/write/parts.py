@@ -160,11 +160,7 @@ class PartWriter:
         self._count(split, summary)
         pieces = None
         if self.exports and rows.get("documents"):
-            from builder.write import exports  # spaCy: only where exports are written
-
-            if split not in self.docbins:
-                self.docbins[split] = exports.new_docbin()
-            pieces = self._pieces(doc_id, split, rows, self.docbins[split])
+            pieces = self._pieces(doc_id, split, rows, self._docbin(split))
             self._export(split, pieces)
         if outputs is not None:
             outputs.update(summary=summary, pieces=pieces)
@@ -183,12 +179,17 @@ class PartWriter:
                 where[config] = (start, batch.num_rows)
         self._count(split, summary)
         if self.exports and outputs.get("pieces") is not None:
-            from builder.write import exports
-
-            if split not in self.docbins:
-                self.docbins[split] = exports.new_docbin()
+            self._docbin(split)
             self._export(split, outputs["pieces"])
         return where
+
+    def _docbin(self, split: str) -> Any:
+        """The split's DocBin being filled (spaCy is imported only where exports are written)."""
+        if split not in self.docbins:
+            from builder.write import exports
+
+            self.docbins[split] = exports.new_docbin()
+        return self.docbins[split]
 
     def _count(self, split: str, summary: DocSummary) -> None:
         _add(self.stats.outlets, Counter(summary.outlets))

@@ -89,3 +89,22 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_failing_idle_stops_the_child_and_is_raised() -> None:
+    def broken() -> None:
+        raise ValueError("idle failed")
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="idle failed"):
+        fork.forked(time.sleep, 30, idle=broken)
+    assert time.monotonic() - started < 10  # the child was stopped, not waited for
+
+
+def _unpicklable() -> object:
+    return lambda: None
+
+
+def test_a_result_that_cannot_be_sent_back_says_so() -> None:
+    with pytest.raises(RuntimeError, match="unpicklable function"):
+        fork.forked(_unpicklable)
