@@ -188,7 +188,8 @@ class DocStore:
             table = self.tables.get(at)
             if table is None:
                 try:
-                    read = pq.read_table(found.entry / PART / "data" / config / f"{split}.parquet")
+                    # ParquetFile, not read_table: that one imports pyarrow.dataset (a quarter second) to read one file
+                    read = pq.ParquetFile(found.entry / PART / "data" / config / f"{split}.parquet").read()
                 except (OSError, ValueError):  # gone or broken (pyarrow's errors are both): the document runs again
                     return None
                 table = self.tables[at] = read.combine_chunks().to_batches()  # one batch: slicing it is cheap
