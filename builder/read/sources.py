@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
@@ -27,6 +28,7 @@ KINDS = ("text", "html")
 SPLITS = ("train", "validation", "test")
 CAPTURE_DIRS = ("captures", "html")
 _DOC_ID = regex.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_URL = regex.compile(r"https?://\S+$")
 
 
 def _problem(code: str, line: int, doc_id: str, column: str, message: str, hint: str) -> Problem:
@@ -45,8 +47,16 @@ def _is_iso(value: str) -> bool:
     return False
 
 
-def _check_row(row: dict[str, str], line: int, raw_dir: Path) -> list[Problem]:
-    """Every problem with one row, checked field by field."""
+def _posix(path: str) -> str:
+    """PurePosixPath(path).as_posix(), without making a path object for the usual plain path."""
+    if path.endswith("/") or "//" in path or "/./" in f"/{path}/":
+        return PurePosixPath(path).as_posix()
+    return path
+
+
+def _check_row(row: dict[str, str], line: int, raw_dir: Path, on_disk: set[str]) -> list[Problem]:
+    """Every problem with one row, checked field by field. `on_disk`: the files under raw/'s capture folders
+    (relative to raw/); a capture_file not among them is looked up on disk."""
     doc_id = row["doc_id"]
     out = [
         _problem("source-missing-field", line, doc_id, col, f"{col} is empty",
@@ -65,7 +75,7 @@ def _check_row(row: dict[str, str], line: int, raw_dir: Path) -> list[Problem]:
         out.append(_problem("source-bad-split", line, doc_id, "split", f"split {split!r} is unknown",
                             f"use one of {', '.join(SPLITS)}, or leave it empty for the hash split"))
     url = row["url"]
-    if url and not regex.match(r"https?://\S+$", url):
+    if url and not _URL.match(url):
         out.append(_problem("source-bad-url", line, doc_id, "url", f"url {url!r} is not an http(s) URL",
                             "give the full page URL, or leave it empty"))
     if row["published_at"] and not _is_iso(row["published_at"]):
@@ -78,32 +88,38 @@ def _check_row(row: dict[str, str], line: int, raw_dir: Path) -> list[Problem]:
                             "write it like 2025-08-13 or 2025-08-13T13:21:00+06:00"))
     cap = row["capture_file"]
     if cap:
-        rel = PurePosixPath(cap)
-        if rel.is_absolute() or ".." in rel.parts or "\\" in cap:
+        if cap.startswith("/") or ".." in cap.split("/") or "\\" in cap:
             out.append(_problem("source-bad-path", line, doc_id, "capture_file",
                                 f"capture_file {cap!r} is not a relative path inside raw/",
                                 "write it relative to raw/, e.g. captures/<doc_id>.txt"))
-        elif not (raw_dir / rel).exists() and not (raw_dir / rel).is_symlink():  # a FIFO or link out is named by the reader
+        elif _posix(cap) not in on_disk and not (raw_dir / cap).exists() and not (raw_dir / cap).is_symlink():  # a FIFO or link out is named by the reader
             out.append(_problem("source-file-missing", line, doc_id, "capture_file",
                                 f"raw/{cap} does not exist",
                                 "add the capture file under raw/, or fix capture_file"))
     return out
 
 
-def _unlisted(raw_dir: Path, listed: set[str]) -> list[Problem]:
-    """Capture files on disk that no row of sources.csv mentions."""
+def _capture_files(raw_dir: Path) -> list[str]:
+    """Regular files (links followed) under raw/'s capture folders, relative to raw/, in path order."""
     out = []
     for sub in CAPTURE_DIRS:
         folder = raw_dir / sub
         if not folder.is_dir():
             continue
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(raw_dir).as_posix()
-            if path.is_file() and not path.name.startswith(".") and rel not in listed:
-                out.append(Problem("source-unlisted-file", f"raw/{rel}", "", "",
-                                   "capture file is not listed in raw/sources.csv",
-                                   "add a row for it to raw/sources.csv, or delete the file"))
-    return out
+        for top, dirs, files in os.walk(folder):
+            rel_top = Path(top).relative_to(raw_dir).as_posix()
+            out += [f"{rel_top}/{name}" for name in files if os.path.isfile(os.path.join(top, name))]
+    # the order sorted(Path.rglob()) gives: by path components
+    return sorted(out, key=lambda rel: rel.split("/"))
+
+
+def _unlisted(on_disk: list[str], listed: set[str]) -> list[Problem]:
+    """Capture files on disk that no row of sources.csv mentions."""
+    return [
+        Problem("source-unlisted-file", f"raw/{rel}", "", "", "capture file is not listed in raw/sources.csv",
+                "add a row for it to raw/sources.csv, or delete the file")
+        for rel in on_disk if not rel.rpartition("/")[2].startswith(".") and rel not in listed
+    ]
 
 
 def read_sources(raw_dir: Path) -> tuple[list[Source], list[Problem]]:
@@ -133,6 +149,8 @@ def read_sources(raw_dir: Path) -> tuple[list[Source], list[Problem]]:
     if problems:
         return [], problems
 
+    files = _capture_files(raw_dir)
+    on_disk = set(files)
     sources: dict[str, Source] = {}
     seen: set[str] = set()
     listed: set[str] = set()
@@ -150,8 +168,8 @@ def read_sources(raw_dir: Path) -> tuple[list[Source], list[Problem]]:
         for col in OPTIONAL:
             row.setdefault(col, "")
         if row["capture_file"]:
-            listed.add(PurePosixPath(row["capture_file"]).as_posix())
-        found = _check_row(row, start, raw_dir)
+            listed.add(_posix(row["capture_file"]))
+        found = _check_row(row, start, raw_dir, on_disk)
         if row["doc_id"] in seen:
             found.append(_problem("source-duplicate-id", start, row["doc_id"], "doc_id",
                                   f"doc_id {row['doc_id']!r} is already used by an earlier row",
@@ -166,5 +184,5 @@ def read_sources(raw_dir: Path) -> tuple[list[Source], list[Problem]]:
             captured_at=row["captured_at"] or None, rights=row["rights"], split=row["split"] or None,
             title=row["title"] or None, published_at=row["published_at"] or None,
         )
-    problems += _unlisted(raw_dir, listed)
+    problems += _unlisted(files, listed)
     return [sources[k] for k in sorted(sources)], problems

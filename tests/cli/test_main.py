@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,3 +126,32 @@ def test_the_card_and_readme_name_every_config() -> None:
         assert f"| `{config}`" in card.split("## Dataset Structure", 1)[1].split("```", 1)[0], config
         assert f"`{config}`" in readme, config
     assert "`map entry` = struct{" in card
+
+
+def _entry_point(corpus: Path, *args: str) -> subprocess.CompletedProcess:
+    """The console script's function, as `builder …` runs it, in a child process whose output is a pipe."""
+    code = "import sys; from builder.cli.main import main; sys.argv = ['builder', *sys.argv[1:]]; main()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout to a pipe is then block-buffered
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_the_entry_point_keeps_the_exit_status_and_all_output(corpus: Path) -> None:
+    good = _entry_point(corpus, "check", "--root", str(corpus), "--quiet")
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.startswith("ok: 2 annotated document(s)")  # the output reaches the pipe before the exit
+    apply_edits(corpus, json.loads((BAD[0].parent / "text-drift.json").read_text(encoding="utf-8"))["edits"])
+    bad = _entry_point(corpus, "check", "--root", str(corpus), "--quiet")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("text-drift  ")
+    assert _entry_point(corpus, "no-such-command").returncode == 2  # click's usage error
+
+
+def test_the_entry_point_runs_exit_handlers(tmp_path: Path) -> None:
+    """Module teardown is skipped, the exit handlers are not (temporary folders, multiprocessing, logging)."""
+    mark = tmp_path / "handler-ran"
+    code = ("import atexit, pathlib, sys; atexit.register(pathlib.Path(sys.argv[1]).touch); "
+            "from builder.cli.main import main; sys.argv = ['builder', '--help']; main()")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code, str(mark)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout
+    assert mark.exists()
