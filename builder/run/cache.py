@@ -23,6 +23,7 @@ import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
@@ -178,8 +179,10 @@ class DocStore:
         stored = self.loaded[entry].get(key)
         return None if stored is None else Found(unpack(stored[0]), stored[0], entry, stored[1])
 
-    def batches(self, found: Found, split: str) -> dict[str, Any] | None:
-        """The document's rows, config → RecordBatch, from its entry's part; None if a file cannot be read."""
+    def batches(self, found: Found, split: str, schema_of: Callable[[str], Any]) -> dict[str, Any] | None:
+        """The document's rows, config → RecordBatch of the config's Arrow schema (`schema_of(config)`: the
+        writer's, with its metadata), from its entry's part; None if a file cannot be read."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         out = {}
@@ -190,9 +193,12 @@ class DocStore:
                 try:
                     # ParquetFile, not read_table: that one imports pyarrow.dataset (a quarter second) to read one file
                     read = pq.ParquetFile(found.entry / PART / "data" / config / f"{split}.parquet").read()
-                except (OSError, ValueError):  # gone or broken (pyarrow's errors are both): the document runs again
+                    # one batch (slicing it is cheap), under the writer's schema object once, not per document
+                    batches = read.combine_chunks().to_batches()
+                    table = [pa.RecordBatch.from_arrays(b.columns, schema=schema_of(config)) for b in batches]
+                except (OSError, ValueError, TypeError):  # gone or broken (pyarrow's errors are these): the document runs again
                     return None
-                table = self.tables[at] = read.combine_chunks().to_batches()  # one batch: slicing it is cheap
+                self.tables[at] = table
             if len(table) != 1 or start + n > table[0].num_rows:
                 return None
             out[config] = table[0].slice(start, n)

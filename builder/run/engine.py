@@ -101,7 +101,7 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
         for i, ((source, tasks, export), files) in enumerate(zip(items, own)):
             dkey = doc_keys[i] if known is not None else None
             found = known.get(dkey) if known is not None else None
-            batches = known.batches(found, found.result.split) if found is not None else None
+            batches = known.batches(found, found.result.split, writer.arrow_schema) if found is not None else None
             reused += batches is not None
             try:
                 if batches is None:

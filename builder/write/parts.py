@@ -122,6 +122,7 @@ class PartWriter:
         self.stats = Stats()
         self.problems: list[Problem] = []
         self.tables: dict[tuple[str, str], Table] = {}
+        self.schemas: dict[str, Any] = {}  # config → its Arrow schema, one object for every split and cached batch
         self.file_of: dict[str, str] = {}  # doc_id → export file, for messages about its rows
         self.streams: dict[str, Any] = {}  # kind → open text file
         self.docbins: dict[str, Any] = {}  # split → the spaCy DocBin being filled
@@ -135,8 +136,14 @@ class PartWriter:
             labels = self.stats.labels.setdefault(config, empty_labels(config, self.scheme, self.splits))
             counts = {path: by_split[split] for path, by_split in labels.items()}
             path = None if self.folder is None else self.folder / "data" / config / f"{split}.parquet"
-            table = self.tables[config, split] = Table(config, split, self.scheme, path, counts)
+            table = self.tables[config, split] = Table(config, split, self.scheme, path, counts, self.arrow_schema(config))
         return table
+
+    def arrow_schema(self, config: str) -> Any:
+        """The config's Arrow schema; builder.run.cache.DocStore.batches gives cached rows this very object."""
+        if config not in self.schemas:
+            self.schemas[config] = schema.arrow_schema(config, self.scheme)
+        return self.schemas[config]
 
     def add_rows(self, config: str, split: str, rows: list[dict[str, Any]]) -> None:
         """Rows of any number of documents (builder.release.finish.write_rows), counted as add_document counts them."""

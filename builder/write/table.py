@@ -41,9 +41,9 @@ class Table:
     from an earlier part; either way the SUB_DOCS-document batches are the same rows in the same row groups,
     so the Parquet file is the same bytes."""
 
-    def __init__(self, config: str, split: str, scheme: Scheme, path: Path | None, counts) -> None:
+    def __init__(self, config: str, split: str, scheme: Scheme, path: Path | None, counts, arrow_schema: Any = None) -> None:
         self.config, self.split, self.scheme, self.path = config, split, scheme, path
-        self.arrow_schema = schema.arrow_schema(config, scheme)
+        self.arrow_schema = arrow_schema if arrow_schema is not None else schema.arrow_schema(config, scheme)
         self.encode = encode.row_encoder(config, scheme)
         self.counts = counts
         self.buffer: list[Any] = []  # per document: its encoded rows (a list) or its RecordBatch
@@ -71,10 +71,10 @@ class Table:
         return self.added - len(rows), labels
 
     def add_batch(self, batch: Any, labels: Mapping[str, Mapping[str, int]], problems: list[Problem], file_of: Mapping[str, str]) -> int:
-        """A document's rows as a RecordBatch (from the cache) with the labels they hold; returns where they start."""
-        import pyarrow as pa
-
-        batch = pa.RecordBatch.from_arrays(batch.columns, schema=self.arrow_schema)
+        """A document's rows as a RecordBatch of this table's Arrow schema (builder.run.cache.DocStore.batches
+        gives them so) with the labels they hold; returns where they start."""
+        if batch.schema is not self.arrow_schema and not batch.schema.equals(self.arrow_schema, check_metadata=True):
+            raise ValueError(f"{self.config}/{self.split}: a cached batch of another schema")
         self._take(batch, [], batch.num_rows, labels, problems, file_of)
         return self.added - batch.num_rows
 
