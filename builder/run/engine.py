@@ -256,10 +256,17 @@ def _warm_map() -> None:
 
 
 def _forked_shard(job: Job, rank: int, idle: Callable[[], None], on_doc: Callable[[int], None] | None, size: int) -> ShardResult:
-    result = forked(run_shard, job, rank, idle=idle)
+    result = forked(_shard_apart, job, rank, idle=idle)
     if on_doc is not None:
         on_doc(size)
     return result
+
+
+def _shard_apart(job: Job, rank: int) -> ShardResult:
+    """run_shard in a forked child: like a worker, it loads no pandas (pyarrow's first list conversion would,
+    for half a second; this builder process loads it meanwhile, for the reduce)."""
+    without_pandas()
+    return run_shard(job, rank)
 
 
 def _from_cache(job: Job, rank: int, key: str) -> ShardResult:

@@ -40,11 +40,11 @@ class HashMemo:
             except (OSError, ValueError):
                 self.old = {}  # no memo, or a broken one: everything is hashed
 
-    def known(self, path: Path, st: os.stat_result | None = None) -> str | None:
+    def known(self, path: str | Path, st: os.stat_result | None = None) -> str | None:
         """The digest of path if the memo vouches for it, else None (nothing is read). `st`: its stat, if taken."""
         if st is None:
             try:
-                st = path.stat()
+                st = os.stat(path)
             except OSError:
                 return None
         seen = self.old.get(str(path))
@@ -53,13 +53,13 @@ class HashMemo:
         self.new[str(path)] = seen
         return seen[1]
 
-    def sha(self, path: Path, st: os.stat_result | None = None) -> str:
+    def sha(self, path: str | Path, st: os.stat_result | None = None) -> str:
         found = self.known(path, st)
         if found is not None:
             return found
         started = time.time_ns()
-        sha = sha256_file(path)
-        st = path.stat()
+        sha = sha256_file(Path(path))
+        st = os.stat(path)
         if st.st_mtime_ns < started - RACY_NS and st.st_ctime_ns < started - RACY_NS:
             self.new[str(path)] = (_stamp(st), sha)
         return sha

@@ -37,20 +37,36 @@ class Job:
         return self.ranks[task] if self.ranks else task
 
 
-def own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[Path, os.stat_result], str | None]) -> list[tuple[str, str | None]]:
+def own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[str, os.stat_result], str | None]) -> list[tuple[str, str | None]]:
     """(repository-relative path, sha256) of a document's capture, text and own export: the card's inputs.
-    Each file is looked at once (one stat, handed to `sha`): the cache probe does this for every document."""
+    Each file is looked at once (one stat, handed to `sha` with the path as a string): the cache probe does
+    this for every document, so paths are strings here, not path objects."""
     out = []
-    for path in (ctx.raw_dir / source.capture_file, ctx.text_dir / f"{source.doc_id}.txt", export):
-        if path is None:
-            continue
+    root = str(ctx.root)
+    for folder, name in _own_paths(source, export, ctx):
+        path = f"{folder}/{name}"
         try:
             st = os.stat(path)
         except OSError:
             continue
         if stat.S_ISREG(st.st_mode):
-            out.append((posixpath.normpath(f"{_relative(str(path.parent), str(ctx.root))}/{path.name}"), sha(path, st)))
+            out.append((posixpath.normpath(f"{_relative(folder, root)}/{name}"), sha(path, st)))
     return out
+
+
+def _own_paths(source: Source, export: Path | None, ctx: Context) -> list[tuple[str, str]]:
+    """(folder, file name) of the capture, the text and the export, as str(Path(...)) spells them."""
+    cap = source.capture_file
+    if not cap or cap[0] == "/" or cap[-1] == "/" or "//" in cap or "/./" in f"/{cap}/":
+        capture = ctx.raw_dir / cap  # not a plain relative path: let pathlib normalise it
+        paths = [(str(capture.parent), capture.name)]
+    else:
+        sub, _, name = cap.rpartition("/")
+        paths = [(f"{ctx.raw_dir}/{sub}" if sub else str(ctx.raw_dir), name)]
+    paths.append((str(ctx.text_dir), f"{source.doc_id}.txt"))
+    if export is not None:
+        paths.append((str(export.parent), export.name))
+    return paths
 
 
 @functools.lru_cache(maxsize=256)

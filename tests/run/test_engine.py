@@ -249,3 +249,15 @@ def test_a_worker_converts_rows_without_loading_pandas() -> None:
             "b = pa.RecordBatch.from_pylist([{'a': 1, 's': 'x'}]); print(b.num_rows, 'pandas' in sys.modules)")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1", "False"]
+
+
+def test_a_rebuilds_forked_shard_converts_rows_without_loading_pandas() -> None:
+    """The one shard of a rebuild runs in a child forked from the builder, which loads no pandas either."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import pyarrow as pa; from builder.run import engine, fork; "
+            "engine.run_shard = lambda job, rank: (pa.RecordBatch.from_pylist([{'a': rank}]).num_rows, 'pandas' in sys.modules); "
+            "print(*fork.forked(engine._shard_apart, None, 3))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "False"]
