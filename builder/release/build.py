@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from builder.annotate.adjudicate import POLICY
 from builder.config import BuildConfig
 from builder.release.finish import finish, into_folder
 from builder.release.manifest import Manifest
 from builder.run import pipeline
+from builder.run.fork import can_fork, forked
 from builder.run.pipeline import Outcome
 from builder.run.progress import Progress
 from builder.write import plots
@@ -60,6 +61,12 @@ def _import_the_reduce() -> None:
     from builder.write import assemble  # noqa: F401
 
 
+def _figures(folder: Path, stats: Any, scheme: Any, splits: Any, memo: plots.Memo | None) -> set[str]:
+    """The card's figures into folder/images/; the memo's figures they used (a forked child's memo is its own)."""
+    plots.write_plots(folder, stats, scheme, splits, memo)
+    return set() if memo is None else memo.used
+
+
 def input_folders(cfg: BuildConfig) -> list[Path]:
     """Folders the build reads; the output may be none of them, inside none, and contain none."""
     folders = {cfg.path(cfg.raw_dir), cfg.path(cfg.text_dir), cfg.path(cfg.export_dir)}
@@ -85,14 +92,25 @@ def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, 
         # Imported once the map's workers are gone: forked from a small process, each stays small.
         from builder.write import assemble
 
-        inputs = card_inputs(cfg, outcome, tmp)
         if cache:
             from builder.run.cache import PLOTS
 
             memo.append(plots.Memo(cfg.path(cfg.cache_dir) / PLOTS, outcome.build_key))
-        assemble.write_artefacts(tmp, outcome.parts, outcome.stats, outcome.scheme, outcome.splits, license=cfg.license,
-                                 memo=memo[0] if memo else None)  # fmt: skip
-        return finish(tmp, outcome.parts, outcome.stats, outcome.scheme, inputs)
+        stats, scheme, splits = outcome.stats, outcome.scheme, outcome.splits
+        inputs: list[CardInputs] = []
+
+        def the_rest() -> None:
+            inputs.append(card_inputs(cfg, outcome, tmp))
+            assemble.write_artefacts(tmp, outcome.parts, stats, scheme, splits, license=cfg.license, figures=False)
+
+        if can_fork():  # the figures in a child on the other core while this process hashes and concatenates
+            used = forked(_figures, tmp, stats, scheme, splits, memo[0] if memo else None, idle=the_rest)
+        else:
+            the_rest()
+            used = _figures(tmp, stats, scheme, splits, memo[0] if memo else None)
+        if memo:
+            memo[0].used |= used
+        return finish(tmp, outcome.parts, stats, scheme, inputs[0])
 
     memo: list[plots.Memo] = []
     manifest = into_folder(Path(out_dir), show, fill)

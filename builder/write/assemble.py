@@ -48,8 +48,8 @@ def _of_parts(parts: Sequence[Path], rel: str) -> list[Path]:
 
 
 def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, splits: Sequence[str], *,
-                    license: str, memo: plots.Memo | None = None) -> None:  # fmt: skip
-    """exports/ (CoNLL, DocBin, attributions.jsonl), croissant.json, browser/ and images/ into root."""
+                    license: str, memo: plots.Memo | None = None, figures: bool = True) -> None:  # fmt: skip
+    """exports/ (CoNLL, DocBin, attributions.jsonl), croissant.json, browser/ and (`figures`) images/ into root."""
     for split in splits:
         found = _of_parts(parts, f"conll/{split}.conll")
         if found:
@@ -59,4 +59,5 @@ def write_artefacts(root: Path, parts: Sequence[Path], stats: Stats, scheme: Sch
     configs = [c for c in schema.CONFIGS if any(stats.rows.get(c, {}).values())]
     croissant.write_croissant(root, configs, scheme, license=license)
     browser.place_pages(root, parts)
-    plots.write_plots(root, stats, scheme, splits, memo)
+    if figures:
+        plots.write_plots(root, stats, scheme, splits, memo)

@@ -21,8 +21,10 @@ PART_FILE = "inputs.tsv"
 LISTED = 100  # inputs the card lists one by one
 
 
-def key(rel: str) -> tuple[str, ...]:
-    return tuple(rel.split("/"))
+def key(rel: str) -> str:
+    """Sorts relative paths component by component, as tuple(rel.split("/")) does, with one string
+    comparison: NUL, below every character of a file name, stands for the separator."""
+    return rel.replace("/", "\0")
 
 
 def sha256_file(path: Path) -> str:

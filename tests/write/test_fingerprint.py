@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from builder.config import load_config
 from builder.release import build
-from builder.write.fingerprint import MANIFEST
+from builder.write.fingerprint import MANIFEST, key
 
 
 def _expected(root: Path) -> str:
@@ -43,3 +46,11 @@ def test_many_shards_give_the_same_manifest_and_a_long_list_is_summarised(cli, t
     assert len(lines) > 100 and a == _expected(root)
     readme = (tmp_path / "b" / "README.md").read_text(encoding="utf-8")
     assert f"Inputs: {len(lines)} files" in readme and hashlib.sha256(a.encode()).hexdigest() in readme
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="-./_ a0Zকখ\x01~", min_size=1, max_size=4).filter(lambda c: "/" not in c),
+                         min_size=1, max_size=4), min_size=2, max_size=12))  # fmt: skip
+def test_the_path_key_orders_as_pathlib_compares_components(paths: list[list[str]]) -> None:
+    rels = ["/".join(p) for p in paths]
+    assert sorted(rels, key=key) == sorted(rels, key=lambda r: tuple(r.split("/")))
