@@ -179,6 +179,8 @@ def repair(text: str, start: int, end: int, claimed: str | None, *, prefer: str 
         return Repair(start, end, "exact") if 0 <= start < end <= n else None
     if not claimed:
         return None
+    if prefer not in _READINGS and 0 <= start < end <= n and text[start:end] == claimed:
+        return Repair(start, end, "exact")  # what the first reading below finds, without building its map
     order = ["exact", *_ORDER]
     if prefer in _READINGS:
         order.remove(prefer)

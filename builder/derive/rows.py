@@ -268,11 +268,11 @@ def ner_rows(doc: Document, scheme: Scheme, sentences: list[tokens.Sentence]) ->
     the documents config and left out of the tags, which follow the outermost mention.
     """
     doc_id, g = doc.source.doc_id, doc.gold
-    all_tags, problems = _aligned_tags(doc, g, sentences)
-    if doc.adjudication.policy != "majority":
-        problems = []  # the gold is one of the annotations below: report it once
+    all_tags, gold_problems = _aligned_tags(doc, g, sentences)
+    # the gold is one of the annotations below unless it is a majority merge: report it once, there
+    problems = list(gold_problems) if doc.adjudication.policy == "majority" else []
     for other in doc.annotations:  # every published annotation is held to the same rule as the gold
-        problems += _aligned_tags(doc, other, sentences)[1]
+        problems += gold_problems if other is g else _aligned_tags(doc, other, sentences)[1]
     rows = [
         {
             "id": f"{doc_id}:s{i:04d}",

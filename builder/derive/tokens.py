@@ -151,6 +151,8 @@ def bio_tags(
     Of two overlapping aligned spans the earlier-starting (then longer, then first given) one wins;
     the other is reported. Spans starting outside the sentence are ignored; exact duplicates count once.
     """
+    if not spans:
+        return [outside] * len(sentence.tokens), []
     index_of_start = {s: i for i, s in enumerate(sentence.token_starts)}
     index_of_end = {e: i for i, e in enumerate(sentence.token_ends)}
     tags = [outside] * len(sentence.tokens)

@@ -62,27 +62,32 @@ def _make(spec: schema.Spec, scheme: Scheme, path: str) -> Encoder | None:
         return aware
     if isinstance(spec, Struct):
         parts = [(f.name, _make(f.spec, scheme, f"{path}.{f.name}")) for f in spec.fields]
-        if all(enc is None for _, enc in parts):
-            return None
-        return lambda value, counts: None if value is None else {
-            name: (enc(value.get(name), counts) if enc is not None else value.get(name)) for name, enc in parts
-        }
+        labelled = [(name, enc) for name, enc in parts if enc is not None]
+        return _struct(labelled) if labelled else None
     return None
+
+
+def _struct(labelled: list[tuple[str, Encoder]]) -> Encoder:
+    """A struct with labels below: a copy with those fields encoded. The other fields stay as they are; the
+    Arrow conversion takes a struct's fields by name, a missing one as null, and ignores any other key."""
+
+    def struct(value: Any, counts: Counts) -> Any:
+        if value is None:
+            return None
+        if not hasattr(value, "keys"):  # dict() would also take a list of pairs
+            raise TypeError(f"a struct must be a mapping, not {type(value).__name__}")
+        out = dict(value)
+        for name, enc in labelled:
+            out[name] = enc(value.get(name), counts)
+        return out
+
+    return struct
 
 
 def row_encoder(config: str, scheme: Scheme) -> Callable[[dict[str, Any], Counts], dict[str, Any]]:
     """encode(row, counts) → the row with label indices; counts[path][label] is incremented."""
-    parts = [(f.name, _make(f.spec, scheme, f.name)) for f in schema.fields(config)]
-    labelled = [(name, enc) for name, enc in parts if enc is not None]
-    plain = [name for name, enc in parts if enc is None]
-
-    def encode(row: dict[str, Any], counts: Counts) -> dict[str, Any]:
-        out = {name: row.get(name) for name in plain}
-        for name, enc in labelled:
-            out[name] = enc(row.get(name), counts)
-        return out
-
-    return encode
+    labelled = [(f.name, enc) for f in schema.fields(config) if (enc := _make(f.spec, scheme, f.name)) is not None]
+    return _struct(labelled)
 
 
 class NotEncodable(ValueError):
