@@ -98,13 +98,14 @@ def outermost(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def spacy_doc(text: str, sentences: list[tokens.Sentence]):
     """A spaCy Doc whose text is exactly `text`, tokenised as builder.derive.tokens does."""
-    return _spacy_doc(text, sentences)[0]
-
-
-def _spacy_doc(text: str, sentences: list[tokens.Sentence]):
-    """The Doc, the character offset where each of its tokens starts, and the tokens' texts."""
     from spacy.tokens import Doc
 
+    words, spaces, starts, _ = _doc_words(text, sentences)
+    return Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts)
+
+
+def _doc_words(text: str, sentences: list[tokens.Sentence]) -> tuple[list[str], list[bool], list[bool], list[int]]:
+    """The Doc's words, trailing spaces and sentence starts, and the character offset where each word starts."""
     words: list[str] = []
     spaces: list[bool] = []
     starts: list[bool] = []
@@ -139,7 +140,7 @@ def _spacy_doc(text: str, sentences: list[tokens.Sentence]):
     for w, sp in zip(words, spaces):
         offsets.append(at)
         at += len(w) + sp
-    return Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts), offsets, words
+    return words, spaces, starts, offsets
 
 
 def sentences_of(ner_rows: list[dict[str, Any]]) -> dict[str, list[tokens.Sentence]]:
@@ -260,19 +261,21 @@ def add_to_docbin(bin_, row: dict[str, Any], split: str, sentences: list[tokens.
 
 def docbin_doc(row: dict[str, Any], split: str, sentences: list[tokens.Sentence]):
     """The spaCy Doc of one `documents` row, as the DocBin export holds it."""
-    from spacy.tokens import Span
+    from spacy.tokens import Doc
 
-    doc, offsets, words = _spacy_doc(row["text"], sentences)
-    # Doc.char_span(..., alignment_mode="strict") from the offsets the Doc was built with: an entity is kept
-    # when it starts at a token's start and ends at a token's end (tokens are never empty)
+    words, spaces, starts, offsets = _doc_words(row["text"], sentences)
+    # Doc.char_span(..., alignment_mode="strict") from the offsets the Doc is built with: an entity is kept
+    # when it starts at a token's start and ends at a token's end (tokens are never empty). They go in as
+    # IOB tags, which set the same token attributes as `doc.ents = [Span, ...]` (O where there is none).
     first = {at: i for i, at in enumerate(offsets)}
     last = {at + len(word): i for i, (at, word) in enumerate(zip(offsets, words))}
-    ents = []
+    iob = ["O"] * len(words)
     for e in outermost(row["entities"]):
         i, j = first.get(e["start"]), last.get(e["end"])
         if i is not None and j is not None and j >= i:
-            ents.append(Span(doc, i, j + 1, label=e["label"]))
-    doc.ents = ents
+            iob[i] = f"B-{e['label']}"
+            iob[i + 1:j + 1] = [f"I-{e['label']}"] * (j - i)
+    doc = Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts, ents=iob)
     doc.user_data["doc_id"] = row["doc_id"]
     doc.user_data["split"] = split
     return doc
