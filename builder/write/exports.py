@@ -110,26 +110,19 @@ def _doc_words(text: str, sentences: list[tokens.Sentence]) -> tuple[list[str], 
     spaces: list[bool] = []
     starts: list[bool] = []
     pos = 0
-
-    def gap(upto: int) -> None:
-        between = text[pos:upto]
-        if not between:
-            return
-        if between == " " and words and not spaces[-1]:
-            spaces[-1] = True
-            return
-        words.append(between)
-        spaces.append(False)
-        starts.append(not words[:-1])
-
+    # Between two tokens: nothing, one space (the earlier token's trailing space) or a whitespace token.
     for sentence in sentences:
-        for i, (tok, start) in enumerate(zip(sentence.tokens, sentence.token_starts)):
-            gap(start)
+        first = True
+        for tok, start in zip(sentence.tokens, sentence.token_starts):
+            if start > pos:
+                _gap(text[pos:start], words, spaces, starts)
             words.append(tok)
             spaces.append(False)
-            starts.append(i == 0)
+            starts.append(first)
+            first = False
             pos = start + len(tok)
-    gap(len(text))
+    if pos < len(text):
+        _gap(text[pos:], words, spaces, starts)
     if starts:
         starts[0] = True
     # The Doc's text is words joined with their trailing spaces; checked on the lists, because asking the Doc
@@ -141,6 +134,15 @@ def _doc_words(text: str, sentences: list[tokens.Sentence]) -> tuple[list[str], 
         offsets.append(at)
         at += len(w) + sp
     return words, spaces, starts, offsets
+
+
+def _gap(between: str, words: list[str], spaces: list[bool], starts: list[bool]) -> None:
+    if between == " " and words and not spaces[-1]:
+        spaces[-1] = True
+        return
+    words.append(between)
+    spaces.append(False)
+    starts.append(len(words) == 1)
 
 
 def sentences_of(ner_rows: list[dict[str, Any]]) -> dict[str, list[tokens.Sentence]]:
