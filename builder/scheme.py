@@ -7,6 +7,7 @@ forms to canonical ids for sources, stance targets and provenance chains.
 from __future__ import annotations
 
 import csv
+import functools
 import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class Scheme:
         return self.aliases.get(surface_key(surface))
 
 
+@functools.lru_cache(maxsize=4096)  # a corpus links the same surfaces again and again (about 1 MB)
 def surface_key(s: str) -> str:
     """Lookup key: NFC, any run of whitespace (NBSP included) as one space, outer quotes stripped."""
     s = unicodedata.normalize("NFC", s)
