@@ -11,6 +11,7 @@ from builder.release.finish import finish, into_folder
 from builder.release.manifest import Manifest
 from builder.run import pipeline
 from builder.run.fork import can_fork, forked
+from builder.run.hashmemo import OutputMemo
 from builder.run.pipeline import Outcome
 from builder.run.progress import Progress
 from builder.write import plots
@@ -110,7 +111,8 @@ def build(cfg: BuildConfig, out_dir: Path, progress: Progress | None = None, *, 
             used = _figures(tmp, stats, scheme, splits, memo[0] if memo else None)
         if memo:
             memo[0].used |= used
-        return finish(tmp, outcome.parts, stats, scheme, inputs[0])
+        outputs = OutputMemo(cfg.path(cfg.cache_dir)) if cache else None
+        return finish(tmp, outcome.parts, stats, scheme, inputs[0], outputs)
 
     memo: list[plots.Memo] = []
     manifest = into_folder(Path(out_dir), show, fill)

@@ -17,6 +17,7 @@ import builder
 from builder import schema
 from builder.errors import BuildError
 from builder.release.manifest import Manifest
+from builder.run.hashmemo import HashMemo
 from builder.scheme import Scheme
 from builder.write import outfolder, table
 from builder.write import parts as parts_module
@@ -39,8 +40,9 @@ class EmptyDataset(BuildError):
     """The default config has no rows, so there is no dataset to write."""
 
 
-def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inputs: CardInputs) -> Manifest:
-    """The data files of the parts into root/data/, then the card from the statistics."""
+def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inputs: CardInputs, memo: HashMemo | None = None) -> Manifest:
+    """The data files of the parts into root/data/, then the card from the statistics. `memo`: digests of
+    files an earlier build hashed (builder.run.hashmemo.OutputMemo), for the manifest of the folder's files."""
     from builder.release import card as card_module  # datasets and the Hub's card types: only once the map is done
 
     data_files = {config: place_parts(root, parts, f"{DATA_DIR}/{config}", f"{DATA_DIR}/{config}", ".parquet")
@@ -67,7 +69,7 @@ def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inpu
     manifest = _with_files(root, manifest, digests=False)  # the card needs the Parquet sizes, not hashes
     readme = card_module.render_readme(manifest, scheme, inputs)
     (root / README).write_text(readme, encoding="utf-8", newline="\n")
-    return _with_files(root, manifest)
+    return _with_files(root, manifest, memo=memo)
 
 
 def write_dataset(
@@ -121,24 +123,29 @@ def _check_names(configs: Mapping[str, Mapping[str, Iterable[dict]]]) -> None:
             raise ValueError(f"config {config!r}: unknown split(s) {bad}; expected some of {SPLITS}")
 
 
-def _with_files(root: Path, manifest: Manifest, digests: bool = True) -> Manifest:
+def _with_files(root: Path, manifest: Manifest, digests: bool = True, memo: HashMemo | None = None) -> Manifest:
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     return replace(
         manifest,
         files=tuple(files),
-        sha256=_digests(root, files) if digests else {},
+        sha256=_digests(root, files, memo) if digests else {},
         file_bytes={f: (root / f).stat().st_size for f in files},
     )
 
 
-def _digests(root: Path, files: list[str]) -> dict[str, str]:
-    """sha256 of every file, on all cores: hashlib lets go of the GIL while it hashes, so threads suffice."""
+def _digests(root: Path, files: list[str], memo: HashMemo | None = None) -> dict[str, str]:
+    """sha256 of every file, on all cores: hashlib lets go of the GIL while it hashes, so threads suffice.
+    A file the memo vouches for (a cached shard's, linked again) is not read."""
     from concurrent.futures import ThreadPoolExecutor
 
     from builder.run.engine import default_workers
 
+    digest = (lambda f: sha256_file(root / f)) if memo is None else (lambda f: memo.sha(root / f))
     with ThreadPoolExecutor(min(default_workers(), 8)) as pool:
-        return dict(zip(files, pool.map(lambda f: sha256_file(root / f), files)))
+        out = dict(zip(files, pool.map(digest, files)))
+    if memo is not None:
+        memo.save()
+    return out
 
 
 def into_folder(out_dir: Path, show: str, fill: Callable[[Path], Manifest]) -> Manifest:

@@ -27,8 +27,9 @@ def _stamp(st: os.stat_result) -> str:
 class HashMemo:
     """Digests of one shard's files: `known` (from the memo only, or None) and `sha` (hashing what it must)."""
 
-    def __init__(self, cache: Path | None, rank: int) -> None:
-        self.path = None if cache is None else cache / HASHES / f"{rank:05d}.tsv"
+    def __init__(self, cache: Path | None, rank: int | str) -> None:
+        name = f"{rank:05d}" if isinstance(rank, int) else rank
+        self.path = None if cache is None else cache / HASHES / f"{name}.tsv"
         self.old: dict[str, tuple[str, str]] = {}  # path → (stamp, sha256)
         self.new: dict[str, tuple[str, str]] = {}
         if self.path is not None:
@@ -47,10 +48,11 @@ class HashMemo:
                 st = os.stat(path)
             except OSError:
                 return None
-        seen = self.old.get(str(path))
-        if seen is None or seen[0] != _stamp(st):
+        key = self._key(path, st)
+        seen = self.old.get(key)
+        if seen is None or seen[0] != self._stamp(st):
             return None
-        self.new[str(path)] = seen
+        self.new[key] = seen
         return seen[1]
 
     def sha(self, path: str | Path, st: os.stat_result | None = None) -> str:
@@ -60,9 +62,18 @@ class HashMemo:
         started = time.time_ns()
         sha = sha256_file(Path(path))
         st = os.stat(path)
-        if st.st_mtime_ns < started - RACY_NS and st.st_ctime_ns < started - RACY_NS:
-            self.new[str(path)] = (_stamp(st), sha)
+        if self._settled(st, started - RACY_NS):
+            self.new[self._key(path, st)] = (self._stamp(st), sha)
         return sha
+
+    def _settled(self, st: os.stat_result, before: int) -> bool:
+        return st.st_mtime_ns < before and st.st_ctime_ns < before
+
+    def _key(self, path: str | Path, st: os.stat_result) -> str:
+        return str(path)
+
+    def _stamp(self, st: os.stat_result) -> str:
+        return _stamp(st)
 
     def save(self) -> None:
         """Keep what this shard hashed or vouched for (a memo that cannot be written only costs time)."""
@@ -75,3 +86,22 @@ class HashMemo:
             os.replace(tmp, self.path)
         except OSError:
             pass
+
+
+class OutputMemo(HashMemo):
+    """Digests of the dataset folder's files (its manifest lists them). A cached shard's files are hard links
+    to the cache's own read-only files, linked and renamed anew by every build: the same inode, bytes and
+    mtime, but a new ctime and path. So a file is found by device and inode and vouched for by size and
+    mtime; the racy rule still applies to when it was last changed."""
+
+    def __init__(self, cache: Path | None) -> None:
+        super().__init__(cache, "output")
+
+    def _key(self, path: str | Path, st: os.stat_result) -> str:
+        return f"{st.st_dev}:{st.st_ino}"
+
+    def _stamp(self, st: os.stat_result) -> str:
+        return f"{st.st_size}:{st.st_mtime_ns}"
+
+    def _settled(self, st: os.stat_result, before: int) -> bool:
+        return st.st_mtime_ns < before

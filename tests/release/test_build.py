@@ -17,3 +17,25 @@ def test_figures_are_drawn_and_remembered_for_the_next_build(cli, corpus: Path, 
         images = {p.read_bytes() for p in (out / "images").glob("*.png")}
         kept = {p.read_bytes() for p in (corpus / "build/cache/plots").glob("*.png")}
         assert len(images) >= 3 and kept == images
+
+
+def test_a_rebuilds_file_digests_come_from_the_memo_and_are_right(corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    """The manifest's sha256 of every file: a cached shard's files are linked again, not read again."""
+    import hashlib
+
+    from builder.config import load_config
+    from builder.release import build
+    from builder.run import hashmemo
+
+    monkeypatch.setattr(hashmemo, "RACY_NS", -10**12)  # files count as settled at once
+    cfg = load_config(corpus)
+    build.build(cfg, tmp_path / "out")
+    hashed: list[Path] = []
+    real_sha = hashmemo.sha256_file
+    monkeypatch.setattr(hashmemo, "sha256_file", lambda p: hashed.append(p) or real_sha(p))
+    _, manifest = build.build(cfg, tmp_path / "out")
+    out = tmp_path / "out"
+    assert manifest.sha256 == {f: hashlib.sha256((out / f).read_bytes()).hexdigest() for f in manifest.files}
+    assert any(p.name == "README.md" for p in hashed)  # written anew by every build: hashed
+    assert any(f.endswith(".parquet") for f in manifest.files)
+    assert not [p for p in hashed if p.suffix == ".parquet"]  # linked from the cache again: vouched for

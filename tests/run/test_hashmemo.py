@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from builder.run import hashmemo
-from builder.run.hashmemo import HashMemo
+from builder.run.hashmemo import HashMemo, OutputMemo
 
 
 def _sha(data: bytes) -> str:
@@ -70,3 +70,45 @@ def test_a_broken_memo_only_costs_hashing(tmp_path: Path, settled: None) -> None
     (tmp_path / "cache" / "hashes" / "00000.tsv").write_text("not a memo line\n", encoding="utf-8")
     memo = HashMemo(tmp_path / "cache", 0)
     assert memo.known(f) is None and memo.sha(f) == _sha(b"one")
+
+
+def test_the_output_memo_follows_a_file_through_links_and_renames(tmp_path: Path, settled: None) -> None:
+    """A cached shard's file reaches each build's dataset folder as a new hard link, renamed: same inode and
+    mtime, new path and ctime. The output memo vouches for it; a write in place or a new file is hashed."""
+    cache = tmp_path / "cache" / "a.parquet"
+    cache.parent.mkdir()
+    cache.write_bytes(b"rows")
+    memo = OutputMemo(tmp_path / "cache")
+    assert memo.sha(cache) == _sha(b"rows")
+    memo.save()
+    linked = tmp_path / "out" / "train-00000-of-00001.parquet"
+    linked.parent.mkdir()
+    os.link(cache, tmp_path / "out" / "part.parquet")
+    os.replace(tmp_path / "out" / "part.parquet", linked)
+    assert OutputMemo(tmp_path / "cache").known(linked) == _sha(b"rows")
+    assert HashMemo(tmp_path / "cache", "output").known(linked) is None  # the path memo asks for the old path and ctime
+    before = linked.stat()
+    with open(linked, "r+b") as f:  # same size, other bytes, written in place
+        f.write(b"ROWS")
+    os.utime(linked, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    again = OutputMemo(tmp_path / "cache")
+    assert again.known(linked) is None and again.sha(linked) == _sha(b"ROWS")
+
+
+def test_the_output_memo_ignores_a_recent_link_but_not_a_recent_write(tmp_path: Path) -> None:
+    """Its racy rule asks only when the bytes last changed: a link made just now does not count."""
+    f = tmp_path / "a.parquet"
+    f.write_bytes(b"rows")
+    old = f.stat().st_mtime_ns - 5 * 10**9
+    os.utime(f, ns=(old, old))
+    os.link(f, tmp_path / "b.parquet")  # ctime: now
+    memo = OutputMemo(tmp_path / "cache")
+    memo.sha(f)
+    memo.save()
+    assert OutputMemo(tmp_path / "cache").known(f) == _sha(b"rows")
+    fresh = tmp_path / "c.parquet"
+    fresh.write_bytes(b"new")
+    memo = OutputMemo(tmp_path / "cache")
+    memo.sha(fresh)
+    memo.save()
+    assert OutputMemo(tmp_path / "cache").known(fresh) is None
