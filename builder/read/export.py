@@ -8,6 +8,7 @@ JSON pointer of the offending field; the task is then left out of the build.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,7 +86,12 @@ def _explainer() -> Draft7Validator:
 def export_files(export_dir: Path) -> list[Path]:
     if not export_dir.is_dir():
         raise MissingInput(f"{export_dir.name}: export folder not found", "pull the annotations from Label Studio or restore annotations/ from git")
-    return sorted(export_dir.rglob("*.json"))
+    # what sorted(export_dir.rglob("*.json")) gives (folders named *.json too), without a path object per
+    # candidate while walking: names are joined as strings and sorted by their components
+    found = []
+    for top, dirs, files in os.walk(export_dir):
+        found += [f"{top}/{name}" for names in (dirs, files) for name in names if name.endswith(".json")]
+    return [Path(p) for p in sorted(found, key=lambda p: p.split("/"))]
 
 
 class _Constant(ValueError):

@@ -141,9 +141,12 @@ def _read_inputs(cfg: BuildConfig, scheme: Scheme) -> tuple[Iterator[tuple], _Re
     export_dir = cfg.path(cfg.export_dir)
     named: list[str] = []
     by_doc: dict[str, list[Task]] = {}
+    top = str(export_dir)
     for path in export_files(export_dir):
-        if path.parent == export_dir and path.stem in known:
-            named.append(path.stem)
+        folder, _, name = str(path).rpartition("/")
+        stem = name[:-len(".json")]  # path.stem, but for the name ".json" (no doc_id either way)
+        if folder == top and stem in known:
+            named.append(stem)
             continue
         file_tasks, found = read_export(path, cfg.rel(path), cfg.root)
         problems += found

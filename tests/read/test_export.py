@@ -124,3 +124,18 @@ def test_what_orjson_refuses_gets_the_standard_librarys_message() -> None:
     assert _loads(b"[1e999]") == [float("inf")]
     with pytest.raises(json.JSONDecodeError, match="Expecting value: line 1 column 2"):
         _loads(b"[,]")
+
+
+def test_export_files_are_what_a_sorted_rglob_finds(tmp_path: Path) -> None:
+    """Every *.json below the folder (a folder so named too, links not followed), in path-component order."""
+    import os
+
+    from builder.read.export import export_files
+
+    for rel in ["a.json", "b/c.json", "b-x.json", "b/.h.json", "x.JSON", "y.json/z.json", ".json", "a.b.json",
+                "sub/deeper/q.json", "n.txt"]:  # fmt: skip
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("[]", encoding="utf-8")
+    os.symlink(tmp_path / "b", tmp_path / "link.json")
+    assert export_files(tmp_path) == sorted(tmp_path.rglob("*.json"))
+    assert [p.relative_to(tmp_path).as_posix() for p in export_files(tmp_path)][:3] == [".json", "a.b.json", "a.json"]
