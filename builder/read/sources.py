@@ -54,9 +54,9 @@ def _posix(path: str) -> str:
     return path
 
 
-def _check_row(row: dict[str, str], line: int, raw_dir: Path, on_disk: set[str]) -> list[Problem]:
-    """Every problem with one row, checked field by field. `on_disk`: the files under raw/'s capture folders
-    (relative to raw/); a capture_file not among them is looked up on disk."""
+def _check_row(row: dict[str, str], line: int, raw_dir: Path, on_disk: frozenset[str] | set[str] = frozenset()) -> list[Problem]:
+    """Every problem with one row, checked field by field. `on_disk`: files known to be under raw/'s capture
+    folders (relative to raw/); a capture_file not among them is looked up on disk."""
     doc_id = row["doc_id"]
     out = [
         _problem("source-missing-field", line, doc_id, col, f"{col} is empty",
