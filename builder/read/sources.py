@@ -47,11 +47,15 @@ def _is_iso(value: str) -> bool:
     return False
 
 
+def plain_relative(path: str) -> bool:
+    """A relative POSIX path that pathlib leaves as it is (no empty or "." part, no trailing slash): string
+    operations on it give what path objects would."""
+    return bool(path) and path[0] != "/" and path[-1] != "/" and "//" not in path and "/./" not in f"/{path}/"
+
+
 def _posix(path: str) -> str:
     """PurePosixPath(path).as_posix(), without making a path object for the usual plain path."""
-    if path.endswith("/") or "//" in path or "/./" in f"/{path}/":
-        return PurePosixPath(path).as_posix()
-    return path
+    return path if plain_relative(path) else PurePosixPath(path).as_posix()
 
 
 def _check_row(row: dict[str, str], line: int, raw_dir: Path, on_disk: frozenset[str] | set[str] = frozenset()) -> list[Problem]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder.read.sources import plain_relative
 from builder.records import Source
 from builder.run.hashmemo import HashMemo
 from builder.run.mapdoc import Context
@@ -57,7 +58,7 @@ def own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[
 def _own_paths(source: Source, export: Path | None, ctx: Context) -> list[tuple[str, str]]:
     """(folder, file name) of the capture, the text and the export, as str(Path(...)) spells them."""
     cap = source.capture_file
-    if not cap or cap[0] == "/" or cap[-1] == "/" or "//" in cap or "/./" in f"/{cap}/":
+    if not plain_relative(cap):
         capture = ctx.raw_dir / cap  # not a plain relative path: let pathlib normalise it
         paths = [(str(capture.parent), capture.name)]
     else:
