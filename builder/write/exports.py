@@ -96,14 +96,6 @@ def outermost(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
-def spacy_doc(text: str, sentences: list[tokens.Sentence]):
-    """A spaCy Doc whose text is exactly `text`, tokenised as builder.derive.tokens does."""
-    from spacy.tokens import Doc
-
-    words, spaces, starts, _ = _doc_words(text, sentences)
-    return Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts)
-
-
 def _doc_words(text: str, sentences: list[tokens.Sentence]) -> tuple[list[str], list[bool], list[bool], list[int]]:
     """The Doc's words, trailing spaces and sentence starts, and the character offset where each word starts."""
     words: list[str] = []
