@@ -275,6 +275,85 @@ def docbin_doc(row: dict[str, Any], split: str, sentences: list[tokens.Sentence]
     return doc
 
 
+def docbin_parts(row: dict[str, Any], split: str, sentences: list[tokens.Sentence]) -> tuple:
+    """What `docbin_doc(row, split, sentences)` adds to a DocBin (FastDocBin.parts_of), built from the words
+    without a Doc: a Doc made from words creates a Python-level object per token and a lexeme lookup per word,
+    which cost more than tokenising. The arrays are the ones Doc.to_array gives for such a Doc (only ORTH,
+    NORM, ENT_IOB, ENT_TYPE and SENT_START are set; the rest are 0). tests/write/test_exports.py compares
+    both ways on the corpus and on words spaCy treats specially (symbols, norm exceptions, whitespace)."""
+    import numpy
+
+    words, spaces, starts, offsets = _doc_words(row["text"], sentences)
+    if not words:
+        return new_docbin().parts_of(docbin_doc(row, split, sentences))  # an empty Doc: spaCy says what it holds
+    lexemes, strings, span_groups = _docbin_vocab()
+    n = len(words)
+    array = numpy.zeros((n, len(DOCBIN_ATTRS)), dtype="uint64")
+    names = {""}  # the zeros of the attributes no Doc here sets are the empty string's id
+    orth, norm = [], []
+    for word in words:
+        lex = lexemes.get(word)
+        if lex is None:
+            lex = _lexeme(word)
+        orth.append(lex[0])
+        norm.append(lex[1])
+        names.add(word)
+        names.add(lex[2])
+    array[:, _COL["ORTH"]] = orth
+    array[:, _COL["NORM"]] = norm
+    iob = [2] * n  # O
+    types = [0] * n
+    first = {at: i for i, at in enumerate(offsets)}
+    last = {at + len(word): i for i, (at, word) in enumerate(zip(offsets, words))}
+    for e in outermost(row["entities"]):  # the same entities, by the same rule, as docbin_doc's IOB tags
+        i, j = first.get(e["start"]), last.get(e["end"])
+        if i is not None and j is not None and j >= i:
+            label = strings.add(e["label"])
+            names.add(e["label"])
+            iob[i], types[i] = 3, label
+            iob[i + 1:j + 1] = [1] * (j - i)
+            types[i + 1:j + 1] = [label] * (j - i)
+    array[:, _COL["ENT_IOB"]] = iob
+    array[:, _COL["ENT_TYPE"]] = types
+    array[:, _COL["SENT_START"]] = numpy.where(numpy.asarray(starts, dtype=bool), numpy.uint64(1), numpy.uint64(2**64 - 1))
+    user_data = _packer().pack({"doc_id": row["doc_id"], "split": split})
+    return (array, numpy.asarray(spaces, dtype=bool).reshape((n, 1)), False, sorted(names), {}, user_data, span_groups)
+
+
+# A DocBin's attributes in its order (spaCy's DocBin default), and the column of each.
+DOCBIN_ATTRS = ("ORTH", "NORM", "LEMMA", "POS", "TAG", "DEP", "ENT_IOB", "ENT_TYPE", "HEAD", "SENT_START", "ENT_KB_ID", "MORPH", "ENT_ID")
+_COL = {name: i for i, name in enumerate(DOCBIN_ATTRS)}
+_LEXEMES = 200_000  # words remembered per process (then forgotten, to keep a worker's memory flat)
+
+
+@cache
+def _docbin_vocab() -> tuple[dict[str, tuple[int, int, str]], Any, bytes]:
+    """word → (ORTH, NORM, norm string), filled as words come; the shared StringStore; an empty Doc's span groups."""
+    from spacy.attrs import IDS
+    from spacy.tokens import Doc, DocBin
+
+    if tuple(DocBin().attrs) != tuple(IDS[name] for name in DOCBIN_ATTRS):
+        raise RuntimeError("spaCy's DocBin attributes changed: update exports.DOCBIN_ATTRS")
+    vocab = tokens.nlp().vocab
+    return {}, vocab.strings, Doc(vocab, words=["x"], spaces=[False]).spans.to_bytes()
+
+
+def _lexeme(word: str) -> tuple[int, int, str]:
+    lexemes = _docbin_vocab()[0]
+    if len(lexemes) >= _LEXEMES:
+        lexemes.clear()
+    lex = tokens.nlp().vocab[word]  # adds the word (and its norm) to the StringStore, as Doc(words=...) does
+    out = lexemes[word] = (lex.orth, lex.norm, lex.norm_)
+    return out
+
+
+@cache
+def _packer() -> Any:
+    from srsly.msgpack import Packer
+
+    return Packer(use_bin_type=True)
+
+
 def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]]) -> bytes:
     bin_ = new_docbin()
     for row in document_rows:

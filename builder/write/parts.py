@@ -167,7 +167,8 @@ class PartWriter:
         self._count(split, summary)
         pieces = None
         if self.exports and rows.get("documents"):
-            pieces = self._pieces(doc_id, split, rows, self._docbin(split))
+            self._docbin(split)
+            pieces = self._pieces(doc_id, split, rows)
             self._export(split, pieces)
         if outputs is not None:
             outputs.update(summary=summary, pieces=pieces)
@@ -213,7 +214,7 @@ class PartWriter:
             if len(self.stats.agreement) < KEEP_AGREEMENT:
                 self.stats.agreement.append(agreement)
 
-    def _pieces(self, doc_id: str, split: str, rows: Rows, docbin: Any) -> dict[str, Any]:
+    def _pieces(self, doc_id: str, split: str, rows: Rows) -> dict[str, Any]:
         """What a document adds to each export: CoNLL text, its DocBin parts, attribution lines, browser line."""
         from builder.write import browser, exports
         ner = rows.get("ner", [])
@@ -221,7 +222,7 @@ class PartWriter:
         attribution = rows.get("attribution", [])
         return {
             "conll": exports.conll(ner) if ner else "",
-            "docbin": docbin.parts_of(exports.docbin_doc(document, split, exports.sentences_of(ner).get(doc_id, []))),
+            "docbin": exports.docbin_parts(document, split, exports.sentences_of(ner).get(doc_id, [])),
             "attributions": "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in exports.attribution_records(attribution, split)),
             "browser": browser.record_line(browser.doc_record(document, split, attribution, self.scheme)),
         }

@@ -11,6 +11,7 @@ from conftest import copy_inputs, tree_digest
 from builder.config import load_config
 from builder.release import build
 from builder.run import pipeline
+from builder.derive import tokens
 from builder.write import croissant, exports
 
 
@@ -82,6 +83,45 @@ def test_the_fast_docbin_writes_the_bytes_spacy_writes(built) -> None:
         assert ours.strings == theirs.strings and ours.user_data == theirs.user_data
         assert ours.to_bytes() == theirs.to_bytes()
     assert exports.new_docbin().to_bytes() == DocBin(store_user_data=True).to_bytes()  # an empty bin too
+
+
+def _same_parts(ours: tuple, spacys: tuple) -> None:
+    import numpy
+
+    assert len(ours) == len(spacys)
+    for a, b in zip(ours, spacys):
+        if isinstance(b, numpy.ndarray):
+            assert (a.dtype, a.shape) == (b.dtype, b.shape) and numpy.array_equal(a, b)
+        else:
+            assert (type(a), a) == (type(b), b)
+
+
+def test_docbin_parts_are_what_a_spacy_doc_gives(built) -> None:
+    """exports.docbin_parts builds a document's DocBin arrays without a Doc: the same as the Doc's, for the corpus."""
+    outcome, _ = built
+    for split in _splits(outcome, "documents"):
+        sentences = exports.sentences_of(outcome.rows["ner"][split])
+        for row in outcome.rows["documents"][split]:
+            sents = sentences.get(row["doc_id"], [])
+            _same_parts(exports.docbin_parts(row, split, sents), exports.new_docbin().parts_of(exports.docbin_doc(row, split, sents)))
+
+
+@pytest.mark.parametrize("text", [
+    "X ORG PER । ? Apple APPLE 123 কেসিএনএ’র \"quoted\" e-mail:a@b.c",  # symbols' names, norm exceptions, case
+    "  leading\n\n\u00a0 trailing  \n",  # whitespace tokens, NBSP
+    "এক।দুই",  # a sentence end inside a word-run
+    "",  # an empty document
+])
+def test_docbin_parts_match_spacy_on_words_spacy_treats_specially(text: str) -> None:
+    sents = tokens.sentences(text)
+    words = [(s, t) for sent in sents for s, t in zip(sent.token_starts, sent.tokens)]
+    entities = [{"start": s, "end": s + len(t), "label": label} for (s, t), label in zip(words, ["ORG", "X", "PER"])]
+    if len(words) > 5:  # a multi-token entity, one inside it (dropped), one that is not on token bounds (dropped)
+        entities += [{"start": words[3][0], "end": words[5][0] + len(words[5][1]), "label": "LOC"},
+                     {"start": words[4][0], "end": words[4][0] + len(words[4][1]), "label": "PER"},
+                     {"start": words[6][0] + 1, "end": words[6][0] + len(words[6][1]), "label": "ORG"}]
+    row = {"doc_id": "d-1", "text": text, "entities": entities}
+    _same_parts(exports.docbin_parts(row, "test", sents), exports.new_docbin().parts_of(exports.docbin_doc(row, "test", sents)))
 
 
 def test_attributions_jsonl_uses_the_parquet_field_names(built) -> None:
