@@ -25,14 +25,23 @@ class Refused(Exception):
 
 def read_input(path: Path, root: Path, kind: str) -> bytes:
     """The bytes of `path`; raises Refused (or FileNotFoundError when nothing is there)."""
-    if not path.exists() and not path.is_symlink():
-        raise FileNotFoundError(path)
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root.resolve()):
+    name = os.fspath(path)
+    try:
+        st: os.stat_result | None = os.lstat(name)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(path) from None
+    folder, base = os.path.split(name)
+    if stat.S_ISLNK(st.st_mode) or base in ("", os.curdir, os.pardir):
+        resolved, st = os.path.realpath(name), None  # followed below, where a dangling link is unreadable
+    else:
+        # the file itself is no link, so only its folder can lead elsewhere: one realpath of the folder
+        # (os.path, not pathlib: this runs for every capture, text and export of the corpus)
+        resolved = os.path.join(os.path.realpath(folder or os.curdir), base)
+    if not _inside(resolved, os.path.realpath(root)):
         raise Refused("input-outside-repo", "is a symlink to a file outside the repository",
                       "inputs must be files inside the repository: copy the file in instead of linking to it")  # fmt: skip
     try:
-        st = os.stat(resolved)
+        st = os.stat(resolved) if st is None else st
     except OSError as e:
         raise Refused("input-unreadable", f"cannot be read ({e.strerror})", "restore the file from git") from None
     if not stat.S_ISREG(st.st_mode):
@@ -48,3 +57,8 @@ def read_input(path: Path, root: Path, kind: str) -> bytes:
     if len(data) > limit:
         raise Refused(f"{kind}-too-large", f"grew past {limit:,} bytes while being read", "check the file")
     return data
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Path.is_relative_to for two absolute, normalised paths (realpath's): `folder` itself or below it."""
+    return path == folder or path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)

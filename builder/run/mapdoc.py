@@ -29,7 +29,7 @@ from builder.derive.rows import (
 )
 from builder.derive.split import assign_split
 from builder.read.export import Task, read_export
-from builder.read.textfiles import compare, read_text
+from builder.read.textfiles import compare
 from builder.records import Problem, Source
 from builder.scheme import Scheme
 
@@ -87,7 +87,7 @@ def process(source: Source, tasks: list[Task], ctx: Context, export: Path | None
     out.problems += [_with_lost_spans(p, tasks[0] if tasks else None, clean.text) for p in drift]
     if drift:
         return out
-    text = read_text(ctx.text_dir, source.doc_id)
+    text = clean.text  # compare found the committed text equal to it (read again, it would be the same string)
     joined = join({source.doc_id: source}, {source.doc_id: (clean, text)}, tasks, ctx.scheme, ctx.registry_file, ctx.reviewers)
     out.problems += joined.problems
     out.notices += joined.notices
