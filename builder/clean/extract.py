@@ -22,7 +22,6 @@ from collections import Counter
 import lxml.etree
 import lxml.html
 import regex
-import trafilatura
 
 from builder.clean import capture as C
 from builder.clean import rawmap
@@ -203,6 +202,8 @@ def _clean_html(raw: bytes, doc_id: str, file: str, record: str) -> tuple[Cleane
             "re-capture the page; a real article nests a few dozen levels",
         )]
     meta = page_metadata(tree) if tree is not None else PageMeta()
+    import trafilatura  # here, not on import: a corpus of text captures (and a rebuild of one) never loads it
+
     doc = trafilatura.bare_extraction(
         _for_trafilatura(_protect(html)), with_metadata=False, include_comments=False, include_tables=True,
         deduplicate=False, url=None,

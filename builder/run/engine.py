@@ -44,7 +44,7 @@ from builder.write.parts import PartSummary, PartWriter
 
 ENGINES = ("local", "inline", "ray", "slurm")
 START_METHOD = "spawn"
-SHARD_DOCS = 1_000  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
+SHARD_DOCS = 500  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
 TRIM_DOCS = 100  # a worker returns freed memory to the system after this many documents
 
 

@@ -315,7 +315,19 @@ def test_a_crash_inside_extraction_is_a_problem(monkeypatch: pytest.MonkeyPatch)
     def boom(*args: object, **kwargs: object) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(extract.trafilatura, "bare_extraction", boom)
+    import trafilatura  # extract imports it where it extracts
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", boom)
     c, problems = clean_html(_page().encode("utf-8"), "boom")
     assert [p.code for p in problems] == ["html-extract-error"] and c.text == ""
     assert "RecursionError" in problems[0].message
+
+
+def test_the_cleaners_load_trafilatura_only_to_extract_html() -> None:
+    """A rebuild of text captures warms the cleaners without trafilatura's import (a quarter second)."""
+    import subprocess
+    import sys
+
+    code = "import sys, builder.clean.pages; print('trafilatura' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
