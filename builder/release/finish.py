@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -66,10 +67,12 @@ def finish(root: Path, parts: Sequence[Path], stats: Stats, scheme: Scheme, inpu
         outlets=dict(sorted(stats.outlets.items())),
     )
     shutil.rmtree(root / PARTS_DIR, ignore_errors=True)  # before the file list: the parts are not part of the release
-    manifest = _with_files(root, manifest, digests=False)  # the card needs the Parquet sizes, not hashes
+    sizes = _sizes(root)
+    manifest = _with_files(root, manifest, sizes, digests=False)  # the card needs the Parquet sizes, not hashes
     readme = card_module.render_readme(manifest, scheme, inputs)
     (root / README).write_text(readme, encoding="utf-8", newline="\n")
-    return _with_files(root, manifest, memo=memo)
+    sizes[README] = (root / README).stat().st_size  # the one file written since the listing
+    return _with_files(root, manifest, sizes, memo=memo)
 
 
 def write_dataset(
@@ -123,13 +126,27 @@ def _check_names(configs: Mapping[str, Mapping[str, Iterable[dict]]]) -> None:
             raise ValueError(f"config {config!r}: unknown split(s) {bad}; expected some of {SPLITS}")
 
 
-def _with_files(root: Path, manifest: Manifest, digests: bool = True, memo: HashMemo | None = None) -> Manifest:
-    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+def _sizes(root: Path) -> dict[str, int]:
+    """Every file below root (repository-relative POSIX path) with its size; os.walk and strings, not
+    pathlib: a dataset folder of 100k documents has thousands of files."""
+    top = str(root)
+    out: dict[str, int] = {}
+    for folder, _, names in os.walk(top):
+        rel = os.path.relpath(folder, top).replace(os.sep, "/")
+        for name in names:
+            st = os.stat(os.path.join(folder, name))
+            if stat.S_ISREG(st.st_mode):
+                out[name if rel == "." else f"{rel}/{name}"] = st.st_size
+    return out
+
+
+def _with_files(root: Path, manifest: Manifest, sizes: dict[str, int], digests: bool = True, memo: HashMemo | None = None) -> Manifest:
+    files = sorted(sizes)
     return replace(
         manifest,
         files=tuple(files),
         sha256=_digests(root, files, memo) if digests else {},
-        file_bytes={f: (root / f).stat().st_size for f in files},
+        file_bytes={f: sizes[f] for f in files},
     )
 
 

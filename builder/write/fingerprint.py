@@ -27,63 +27,85 @@ def key(rel: str) -> str:
     return rel.replace("/", "\0")
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path | str) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
 
 
-def _walk(folder: Path, rel: str) -> Iterator[tuple[str, Path]]:
+Keyed = tuple[str, str, str]  # (key(rel), rel, path or digest): plain tuples compare in key order, in C
+
+
+def _walk(folder: str, rel: str) -> Iterator[Keyed]:
     """Files below folder in `key` order (names sorted per folder, a folder's files where its name sorts)."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(folder) as it:
+            entries = sorted((e.name, e.path, _kind(e)) for e in it)
     except FileNotFoundError:
         return
-    for entry in entries:
-        child = f"{rel}/{entry.name}"
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(Path(entry.path), child)
-        elif entry.is_file():
-            yield child, Path(entry.path)
+    for name, path, kind in entries:
+        child = f"{rel}/{name}"
+        if kind == "dir":
+            yield from _walk(path, child)
+        elif kind == "file":
+            yield key(child), child, path
+
+
+def _kind(entry: os.DirEntry) -> str:
+    """"dir" (not through a link), "file" (a link to one too) or "other"."""
+    return "dir" if entry.is_dir(follow_symlinks=False) else "file" if entry.is_file() else "other"
+
+
+def _inputs(cfg: BuildConfig) -> Iterator[Keyed]:
+    singles = sorted((key(rel), rel, str(cfg.path(rel))) for rel in (cfg.labeling_config, cfg.registry) if cfg.path(rel).is_file())
+    walks = [_walk(str(cfg.path(rel)), rel) for rel in sorted({cfg.raw_dir, cfg.text_dir, cfg.export_dir})]
+    seen = None
+    for item in heapq.merge(*walks, iter(singles)):
+        if item[1] != seen:  # a single that a walk also finds
+            seen = item[1]
+            yield item
 
 
 def input_files(cfg: BuildConfig) -> Iterator[tuple[str, Path]]:
     """Every input file of a build, repository-relative, in `key` order."""
-    singles = [(rel, cfg.path(rel)) for rel in (cfg.labeling_config, cfg.registry) if cfg.path(rel).is_file()]
-    walks = [_walk(cfg.path(rel), rel) for rel in sorted({cfg.raw_dir, cfg.text_dir, cfg.export_dir})]
-    seen = None
-    for rel, path in heapq.merge(*walks, iter(sorted(singles, key=lambda x: key(x[0]))), key=lambda x: key(x[0])):
-        if rel != seen:  # a single that a walk also finds
-            seen = rel
-            yield rel, path
+    for _, rel, path in _inputs(cfg):
+        yield rel, Path(path)
 
 
-def _part_lines(path: Path) -> Iterator[tuple[str, str]]:
+def _part_lines(path: Path) -> Iterator[Keyed]:
     if not path.is_file():
         return
     with path.open(encoding="utf-8") as f:
         for line in f:
             digest, rel = line.rstrip("\n").split("\t", 1)
-            yield rel, digest
+            yield key(rel), rel, digest
 
 
 def write_manifest(cfg: BuildConfig, parts: Sequence[Path], folder: Path) -> tuple[int, str, dict[str, str]]:
     """Write folder/inputs.sha256; returns (files, sha256 of the manifest, the first `LISTED` entries)."""
-    known = heapq.merge(*(_part_lines(p / PART_FILE) for p in parts), key=lambda x: key(x[0]))
+    known = heapq.merge(*(_part_lines(p / PART_FILE) for p in parts))
     head = next(known, None)
     digest, count, listed = hashlib.sha256(), 0, {}
+    lines: list[str] = []
     with (folder / MANIFEST).open("w", encoding="utf-8", newline="\n") as out:
-        for rel, path in input_files(cfg):
-            while head is not None and key(head[0]) < key(rel):
+
+        def flush() -> None:
+            text = "".join(lines)
+            out.write(text)
+            digest.update(text.encode("utf-8"))
+            lines.clear()
+
+        for k, rel, path in _inputs(cfg):
+            while head is not None and head[0] < k:
                 head = next(known, None)  # hashed by a shard, gone since: not an input any more
-            sha = head[1] if head is not None and head[0] == rel else sha256_file(path)
-            line = f"{sha}  {rel}\n"
-            out.write(line)
-            digest.update(line.encode("utf-8"))
+            sha = head[2] if head is not None and head[0] == k else sha256_file(path)
+            lines.append(f"{sha}  {rel}\n")
             count += 1
             if count <= LISTED:
                 listed[rel] = sha
+            if len(lines) == 4096:
+                flush()
+        flush()
     return count, digest.hexdigest(), listed
-
