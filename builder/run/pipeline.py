@@ -137,27 +137,28 @@ def _read_inputs(cfg: BuildConfig, scheme: Scheme) -> tuple[Iterator[tuple], _Re
     ]
     # An export named after its document (what `builder ls pull` writes) is read by that document's map
     # step, in a worker; any other export file is read here and its tasks routed by doc_id.
-    known = IdSet(s.doc_id for s in sources)
+    # a plain set for the lookups here (this runs in a short-lived child); the compact IdSet for the builder
+    ids = {s.doc_id for s in sources}
     export_dir = cfg.path(cfg.export_dir)
-    named: list[str] = []
+    named: set[str] = set()
     by_doc: dict[str, list[Task]] = {}
     top = str(export_dir)
     for path in export_files(export_dir):
         folder, _, name = str(path).rpartition("/")
         stem = name[:-len(".json")]  # path.stem, but for the name ".json" (no doc_id either way)
-        if folder == top and stem in known:
-            named.append(stem)
+        if folder == top and stem in ids:
+            named.add(stem)
             continue
         file_tasks, found = read_export(path, cfg.rel(path), cfg.root)
         problems += found
         for task in file_tasks:
-            if task.doc_id in known:
+            if task.doc_id in ids:
                 by_doc.setdefault(task.doc_id, []).append(task)
             else:
                 problems.append(unknown_doc(task))
-    own = _OwnExports(export_dir, IdSet(named))
+    own = _OwnExports(export_dir, named)
     items = ((s, by_doc.get(s.doc_id, []), own.get(s.doc_id)) for s in sources)
-    return items, _Read(len(sources), problems, notices, known)
+    return items, _Read(len(sources), problems, notices, IdSet(ids))
 
 
 @dataclass(slots=True)
@@ -165,7 +166,7 @@ class _OwnExports:
     """doc_id → its own export file, `<export_dir>/<doc_id>.json`, for the doc_ids that have one (ids, not paths)."""
 
     folder: Path
-    ids: IdSet
+    ids: set[str]
 
     def get(self, doc_id: str) -> Path | None:
         return self.folder / f"{doc_id}.json" if doc_id in self.ids else None
