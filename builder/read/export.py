@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from jsonschema import Draft7Validator, FormatChecker
 
 from builder.errors import MissingInput
 from builder.read.inputs import Refused, read_input
@@ -67,20 +66,21 @@ def _fast_validator():
     return jsonschema_rs.Draft7Validator(schema["definitions"]["task"] | {"definitions": schema["definitions"]}, validate_formats=True)
 
 
-_FORMATS = FormatChecker(formats=())
-
-
-@_FORMATS.checks("date-time", raises=ValueError)
-def _date_time(value: object) -> bool:
-    # jsonschema's own date-time check needs an extra package; fastjsonschema checks the format itself,
-    # so without this the explanation of a "Feb 30" would be empty.
-    return not isinstance(value, str) or bool(datetime.fromisoformat(value))
-
-
 @cache
-def _explainer() -> Draft7Validator:
+def _explainer() -> Any:
+    """jsonschema's Draft7Validator of a task: imported only to explain a task that failed."""
+    from jsonschema import Draft7Validator, FormatChecker
+
+    formats = FormatChecker(formats=())
+
+    @formats.checks("date-time", raises=ValueError)
+    def _date_time(value: object) -> bool:
+        # jsonschema's own date-time check needs an extra package; fastjsonschema checks the format itself,
+        # so without this the explanation of a "Feb 30" would be empty.
+        return not isinstance(value, str) or bool(datetime.fromisoformat(value))
+
     schema = export_schema()
-    return Draft7Validator(schema["definitions"]["task"] | {"definitions": schema["definitions"]}, format_checker=_FORMATS)
+    return Draft7Validator(schema["definitions"]["task"] | {"definitions": schema["definitions"]}, format_checker=formats)
 
 
 def export_files(export_dir: Path) -> list[Path]:

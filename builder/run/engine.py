@@ -24,6 +24,7 @@ import atexit
 import os
 import pickle
 import shutil
+import sys
 import tempfile
 import threading
 import traceback
@@ -292,6 +293,7 @@ def _checked(result: ShardResult) -> ShardResult:
 
 def _executor(engine: str, job: Job, tasks: int, workers: int):
     """datatrove's executor for the engine; the pipeline (one `Shard` step) is the same for every engine."""
+    _quiet_datatrove()
     logs = str(Path(job.staging) / "logs")
     if engine == "slurm":
         from builder.run.slurm import executor
@@ -370,6 +372,8 @@ def _quiet_datatrove() -> None:
     logger.disable("datatrove")  # loguru's switch for one library's messages; sinks stay as they are
 
 
-# On import: the main process, and every spawned worker (which imports this module to unpickle `Shard`
-# before datatrove logs the task's start).
-_quiet_datatrove()
+# On import in a worker, which has loaded datatrove to unpickle its executor and imports this module to
+# unpickle `Shard`, before datatrove logs the task's start. The builder's own process does it when it makes
+# an executor (_executor): a rebuild that runs its one shard without datatrove never loads loguru.
+if "datatrove" in sys.modules:
+    _quiet_datatrove()

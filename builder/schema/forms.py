@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
 
 from builder.schema.fields import SCHEMA_VERSION, Field, Label, ListOf, Scalar, Spec, Struct, fields, label_names
 from builder.scheme import Scheme
@@ -126,6 +125,8 @@ class RowValidator:
 
     def __init__(self, config: str, scheme: Scheme) -> None:
         spec = json_schema(config, scheme)
+        import jsonschema  # only where rows are checked or explained: not on every start of the builder
+
         self._fast = fastjsonschema.compile(spec)
         self._explain = jsonschema.Draft7Validator(spec)
 

@@ -261,3 +261,18 @@ def test_a_rebuilds_forked_shard_converts_rows_without_loading_pandas() -> None:
             "print(*fork.forked(engine._shard_apart, None, 3))")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1", "False"]
+
+
+def test_datatrove_logs_nothing_from_the_workers_and_a_rebuild_loads_no_loguru(seven: Path, tmp_path: Path) -> None:
+    """Workers are quiet (datatrove logs each task through loguru unless told not to); the builder's own
+    process loads loguru only when it makes a datatrove executor."""
+    import subprocess
+    import sys
+
+    run = [sys.executable, "-c", "import sys; from builder.cli.main import main; sys.argv[0] = 'builder'; main()"]
+    out = subprocess.run([*run, "build", "--root", str(seven), "--out", str(tmp_path / "ds"), "--workers", "2", "--no-cache", "--quiet"],
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "datatrove" not in out.stderr and "| INFO" not in out.stderr, out.stderr
+    code = "import sys; import builder.run.engine, builder.release.build; print('loguru' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
