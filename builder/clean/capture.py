@@ -18,7 +18,7 @@ import regex
 
 from builder.clean import rawmap
 from builder.clean.credits import credited_agencies, find_credits, is_credit_line, nfc_set
-from builder.clean.dates import WEEKDAYS, parse_date, parse_labelled
+from builder.clean.dates import WEEKDAYS, YEAR_DIGITS, parse_date, parse_labelled
 from builder.records import Cleaned, Problem
 
 # Line classes; their names are also the keys of `Cleaned.dropped`.
@@ -102,14 +102,15 @@ def _classify(text: str) -> _Line:
         return _Line(0, text, NUMERIC)
     if not _BENGALI.search(s) and len(s.split()) <= 5:
         return _Line(0, text, UI_LATIN)
-    dates = _date_line(s)
-    if dates is not None:
-        return _Line(0, text, PUBLISHED if dates[0] else UPDATED, *dates)
-    m = _MASTHEAD.fullmatch(s)
-    if m:
-        value = parse_date(m["date"])
-        if value is not None and not isinstance(value, datetime):
-            return _Line(0, text, MASTHEAD_DATE, value)
+    if YEAR_DIGITS.search(s):  # every date either check below accepts has a four-digit year
+        dates = _date_line(s)
+        if dates is not None:
+            return _Line(0, text, PUBLISHED if dates[0] else UPDATED, *dates)
+        m = _MASTHEAD.fullmatch(s)
+        if m:
+            value = parse_date(m["date"])
+            if value is not None and not isinstance(value, datetime):
+                return _Line(0, text, MASTHEAD_DATE, value)
     if is_credit_line(s):
         return _Line(0, text, CREDIT)
     return _Line(0, text, TEXT)

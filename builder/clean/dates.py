@@ -71,6 +71,7 @@ _TIME = (
     rf"(?:\s*(?P<mer2>{_alt(_MERIDIEM)}){_END})?"
 )
 _YEAR = rf"(?P<year>{_D}{{4}})(?!{_D})"
+YEAR_DIGITS = regex.compile(rf"{_D}{{4}}")  # in every string a date pattern here matches: a quick test before one
 _DMY = rf"(?P<day>{_D}{{1,2}})(?:\s*(?:ই|শে|লা|রা|ঠা))?\s*[-/.]?\s*{_MONTH}\s*[,.]?\s*[-/]?\s*{_YEAR}"
 _MDY = rf"{_MONTH}\.?\s*(?P<day>{_D}{{1,2}})\s*,?\s*{_YEAR}"
 _TAIL = rf"(?:\s*(?:,|\||-|–)?\s*{_TIME})?"

@@ -2,7 +2,10 @@
 
 from datetime import date, datetime, timedelta
 
-from builder.clean.dates import DHAKA, parse_date, parse_labelled, search_date
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from builder.clean.dates import DHAKA, YEAR_DIGITS, parse_date, parse_labelled, search_date
 
 
 def _dt(y: int, mo: int, d: int, h: int, mi: int) -> datetime:
@@ -81,3 +84,19 @@ def test_search_inside_text_gives_offsets() -> None:
     assert labelled is not None and labelled.prefix == "প্রকাশ"
     later = search_date("৩১ ফেব্রুয়ারি ২০২৪ এবং ১ মার্চ ২০২৪")
     assert later is not None and later.value == date(2024, 3, 1)
+
+
+_PIECES = ["প্রকাশ", "আপডেট", ":", " ", ",", "|", "১৩", "২০২৫", "২০২", "13", "2025", "আগস্ট", "Aug", "বুধবার", "১:২১", "পিএম", "pm", "ই", "-", "/"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=12))
+@example(["১৩", " ", "আগস্ট", " ", "২০২৫"])
+@example(["প্রকাশ", ":", " ", "১৩", " ", "আগস্ট", " ", "২০২৫", ",", " ", "১:২১", " ", "পিএম"])
+@example(["১৩", " ", "আগস্ট", " ", "১৩"])  # a two-digit year is no date
+def test_a_string_without_four_digits_in_a_row_is_never_a_date(pieces: list[str]) -> None:
+    """builder.clean.capture skips both date checks for a line without YEAR_DIGITS: safe only if no date
+    pattern can match such a line."""
+    text = "".join(pieces)
+    if parse_labelled(text) is not None or parse_date(text) is not None or search_date(text) is not None:
+        assert YEAR_DIGITS.search(text)
