@@ -8,6 +8,7 @@ fails, the JSON Schema validator explains the row (builder.schema.RowValidator),
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from builder import schema
 from builder.schema import Label, ListOf, Struct
 from builder.scheme import Scheme
 
-Counts = dict[str, dict[str, int]]  # label path → label → count (one split)
+Counts = dict[str, Counter[str]]  # label path → label → count (one split)
 Encoder = Callable[[Any, Counts], Any]
 
 
@@ -51,6 +52,8 @@ def _make(spec: schema.Spec, scheme: Scheme, path: str) -> Encoder | None:
         item = _make(spec.item, scheme, path if isinstance(spec.item, Label) else f"{path}[]")
         if item is None:
             return None
+        if isinstance(spec.item, Label):
+            return _label_list(item, {name: i for i, name in enumerate(getattr(scheme, spec.item.names))}, path)
         return lambda value, counts: None if value is None else [item(v, counts) for v in value]
     if isinstance(spec, schema.Scalar) and spec.dtype.startswith("timestamp") and "tz=" in spec.dtype:
         def aware(value: Any, counts: Counts) -> Any:
@@ -65,6 +68,23 @@ def _make(spec: schema.Spec, scheme: Scheme, path: str) -> Encoder | None:
         labelled = [(name, enc) for name, enc in parts if enc is not None]
         return _struct(labelled) if labelled else None
     return None
+
+
+def _label_list(item: Encoder, index: dict[str, int], path: str) -> Encoder:
+    """A list of labels (a sentence's BIO tags: most of the labels a document has): looked up and counted in
+    one pass each; a list with a null or an unknown label goes through `item` one by one, which says which."""
+
+    def labels(value: Any, counts: Counts) -> Any:
+        if value is None:
+            return None
+        try:
+            out = [index[v] for v in value]
+        except (KeyError, TypeError):
+            return [item(v, counts) for v in value]
+        counts[path].update(value)
+        return out
+
+    return labels
 
 
 def _struct(labelled: list[tuple[str, Encoder]]) -> Encoder:
