@@ -36,8 +36,8 @@ def read_input(path: Path, root: Path, kind: str) -> bytes:
     else:
         # the file itself is no link, so only its folder can lead elsewhere: one realpath of the folder
         # (os.path, not pathlib: this runs for every capture, text and export of the corpus)
-        resolved = os.path.join(os.path.realpath(folder or os.curdir), base)
-    if not _inside(resolved, os.path.realpath(root)):
+        resolved = os.path.join(_realdir(folder or os.curdir), base)
+    if not _inside(resolved, _realdir(os.fspath(root))):
         raise Refused("input-outside-repo", "is a symlink to a file outside the repository",
                       "inputs must be files inside the repository: copy the file in instead of linking to it")  # fmt: skip
     try:
@@ -53,7 +53,11 @@ def read_input(path: Path, root: Path, kind: str) -> bytes:
         raise Refused(f"{kind}-too-large", f"is {st.st_size:,} bytes; a {kind} file may hold at most {limit:,}",
                       "split it, or check that it is the right file")  # fmt: skip
     with open(resolved, "rb") as f:
-        data = f.read(limit + 1)
+        # the size it had, plus one byte to see growth: read(limit + 1) would allocate the whole limit
+        # (64 MiB for an export) on every call, which cost five times the read itself
+        data = f.read(st.st_size + 1)
+        if len(data) > st.st_size:  # it grew since the stat: on, up to the limit
+            data += f.read(limit + 1 - len(data))
     if len(data) > limit:
         raise Refused(f"{kind}-too-large", f"grew past {limit:,} bytes while being read", "check the file")
     return data
@@ -62,3 +66,25 @@ def read_input(path: Path, root: Path, kind: str) -> bytes:
 def _inside(path: str, folder: str) -> bool:
     """Path.is_relative_to for two absolute, normalised paths (realpath's): `folder` itself or below it."""
     return path == folder or path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
+
+
+_REAL: dict[str, tuple[int, int, str]] = {}  # folder → (device, inode, realpath) when it was last resolved
+
+
+def _realdir(folder: str) -> str:
+    """os.path.realpath of a folder, remembered with the device and inode the path led to: a path that now
+    leads to another folder (a link changed) is resolved again. One stat instead of a stat per component."""
+    if not os.path.isabs(folder):
+        return os.path.realpath(folder)
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return os.path.realpath(folder)
+    hit = _REAL.get(folder)
+    if hit is not None and hit[0] == st.st_dev and hit[1] == st.st_ino:
+        return hit[2]
+    if len(_REAL) >= 1024:
+        _REAL.clear()
+    real = os.path.realpath(folder)
+    _REAL[folder] = (st.st_dev, st.st_ino, real)
+    return real

@@ -83,3 +83,33 @@ def test_missing_dangling_folder_and_too_large(repo: Path) -> None:
 def test_a_fifo_is_named_not_opened(repo: Path) -> None:
     os.mkfifo(repo / "raw/pipe")
     assert _code(repo / "raw/pipe", repo) == "input-not-regular"
+
+
+def test_a_folder_that_becomes_a_link_out_is_resolved_again(repo: Path) -> None:
+    """The folder's resolution is remembered; a folder swapped for a link elsewhere is not trusted from memory."""
+    (repo / "raw/sub").mkdir()
+    (repo / "raw/sub/page.txt").write_bytes(b"inside")
+    assert read_input(repo / "raw/sub/page.txt", repo, "capture") == b"inside"
+    (repo / "raw/sub/page.txt").unlink()
+    (repo / "raw/sub").rmdir()
+    (repo.parent / "elsewhere/page.txt").write_bytes(b"outside")
+    (repo / "raw/sub").symlink_to(repo.parent / "elsewhere")
+    assert _code(repo / "raw/sub/page.txt", repo) == "input-outside-repo"
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The size is taken from a stat; a file longer by the time it is read is read on, up to the limit."""
+    import builder.read.inputs as inputs
+
+    page = repo / "raw/page.txt"
+    real_lstat = os.lstat
+
+    def stale(path, *args, **kwargs):  # the size before an append of a whole capture limit
+        st = real_lstat(path, *args, **kwargs)
+        if os.fspath(path) == os.fspath(page):
+            page.write_bytes(b"x" * (inputs.LIMITS["capture"] + 1))
+        return st
+
+    assert read_input(repo / "raw/page.txt", repo, "capture") == b"inside"
+    monkeypatch.setattr(inputs.os, "lstat", stale)
+    assert _code(page, repo) == "capture-too-large"
