@@ -53,6 +53,28 @@ _WIRE = regex.compile(
 )
 
 
+_WIRE_STARTS = tuple(sorted(WIRE_NAMES | {"বার্তা", "সংবাদ"}))  # a _WIRE match begins with one of these
+
+
+def wire_mentions(text: str, start: int = 0) -> list[regex.Match[str]]:
+    """_WIRE.finditer(text, start), tried only where one of the words a match begins with is printed: the
+    regex alone tries every position of the body (a third of a millisecond a story), str.find skips there."""
+    at: set[int] = set()
+    for word in _WIRE_STARTS:
+        i = text.find(word, start)
+        while i != -1:
+            at.add(i)
+            i = text.find(word, i + 1)
+    found, end = [], start
+    for i in sorted(at):
+        if i >= end:
+            m = _WIRE.match(text, i)
+            if m is not None:
+                found.append(m)
+                end = m.end()
+    return found
+
+
 _SOURCE_SPLIT = regex.compile(r"\s*(?:[,/;]|\s(?:ও|এবং)\s)\s*")
 
 
@@ -103,7 +125,7 @@ def credited_agencies(
             found.append((-1, m["credit"], m["name"]))
     if dateline is not None and dateline_agency:
         found.append((dateline.start, dateline_agency, wire_name(dateline_agency) or dateline_agency))
-    for m in _WIRE.finditer(text, body_start):
+    for m in wire_mentions(text, body_start):
         found.append((m.start(), m["credit"], m["name"]))
     if source_line is not None:
         at = source_line.start
