@@ -13,6 +13,7 @@ possible and reported back, so the caller can say so.
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from array import array
 from collections.abc import Callable, Sequence
@@ -206,6 +207,9 @@ def _place_title(scan: Scan, pk: str, body_k: int) -> tuple[tuple[int, int], int
     return None
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n|\Z")
+
+
 def map_lines(raw: str, line_numbers: Sequence[int], paragraphs: Sequence[str]) -> tuple[MapEntry, ...]:
     """Map each paragraph of a text capture to the bytes (UTF-8) of the 1-based raw line it came from.
 
@@ -214,19 +218,18 @@ def map_lines(raw: str, line_numbers: Sequence[int], paragraphs: Sequence[str]) 
     """
     wanted = set(line_numbers)
     spans: dict[int, tuple[int, int]] = {}
-    byte_at = 0
+    data = raw.encode("utf-8")  # UTF-8 is per character and line breaks are ASCII: the lines' bytes, in place
     number = 1
     line_start = 0
-    for m in regex.finditer(r"\r\n|\r|\n|\Z", raw):
+    for m in _LINE_END.finditer(data):
         if number in wanted:
-            line = raw[line_start : m.start()]
+            line = data[line_start : m.start()].decode("utf-8")
             lead = 1 if number == 1 and line.startswith("\ufeff") else 0  # as the cleaner does
-            start = byte_at + len(line[:lead].encode("utf-8"))
+            start = line_start + len(line[:lead].encode("utf-8"))
             spans[number] = (start, start + len(line[lead:].rstrip().encode("utf-8")))
-        byte_at += len(raw[line_start : m.end()].encode("utf-8"))
         line_start = m.end()
         number += 1
-        if m.group() == "":
+        if m.start() == m.end():
             break
     return tuple(
         MapEntry(s, e, *spans[n]) for (s, e), n in zip(paragraph_ranges(paragraphs), line_numbers)

@@ -331,3 +331,30 @@ def test_eval_pages_map_every_paragraph() -> None:
         c, problems = clean_html(raw, path.stem)
         assert problems == [], path.name
         assert_map_property(c, raw)
+
+
+def _line_bytes_reference(raw: str, wanted: set[int]) -> dict[int, tuple[int, int]]:
+    """The byte range of each wanted 1-based line, the slow obvious way: every line encoded on its own."""
+    spans, byte_at, line_start = {}, 0, 0
+    for number, m in enumerate(re.finditer(r"\r\n|\r|\n|\Z", raw), start=1):
+        if number in wanted:
+            line = raw[line_start : m.start()]
+            lead = 1 if number == 1 and line.startswith("\ufeff") else 0
+            start = byte_at + len(line[:lead].encode("utf-8"))
+            spans[number] = (start, start + len(line[lead:].rstrip().encode("utf-8")))
+        byte_at += len(raw[line_start : m.end()].encode("utf-8"))
+        line_start = m.end()
+        if m.start() == m.end():
+            break
+    return spans
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["\r\n", "\r", "\n", "\ufeff", "\u00a0", "\u2028", " ", "ক", "য়", "a", "।", "😀"]), max_size=40))
+def test_map_lines_gives_each_lines_bytes_as_the_slow_way_does(pieces: list[str]) -> None:
+    raw = "".join(pieces)
+    count = len(re.findall(r"\r\n|\r|\n", raw)) + 1
+    numbers = list(range(1, count + 1))
+    expected = _line_bytes_reference(raw, set(numbers))
+    got = rawmap.map_lines(raw, numbers, ["x"] * len(numbers))
+    assert [(m.raw_start, m.raw_end) for m in got] == [expected[n] for n in numbers]
