@@ -19,7 +19,6 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-
 from builder.clean.htmlscan import IGNORED, Scan, scan_html
 from builder.records import MapEntry
 
