@@ -72,7 +72,7 @@ def sentences(text: str) -> list[Sentence]:
 
 def sentences_many(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[list[Sentence]]:
     """Sentences of each document, in input order: paragraphs through spaCy's tokenizer, then the
-    sentencizer's rule (`split_sentences`) on the token arrays."""
+    sentencizer's rule on the token arrays (`_doc_sentences`)."""
 
     def feed() -> Iterator[tuple[int, bool, str]]:
         for text in texts:
@@ -97,35 +97,28 @@ def sentences_many(texts: Iterable[str], *, batch_size: int = 256) -> Iterator[l
                 current = []
 
 
-def split_sentences(tokens: Sequence[str], punct: Sequence[bool]) -> list[bool]:
-    """Sentence starts, as spaCy's `sentencizer` (punct_chars=SENTENCE_END) sets them: a sentence starts at
-    the first token that is neither punctuation nor a sentence end after a sentence end."""
-    starts = [False] * len(tokens)
-    if tokens:
-        starts[0] = True
-    seen_end = False
-    for i, (tok, is_punct) in enumerate(zip(tokens, punct)):
-        end = tok in _ENDS
-        if seen_end and not is_punct and not end:
-            starts[i] = True
-            seen_end = False
-        elif end:
-            seen_end = True
-    return starts
-
-
 def _doc_sentences(doc: Doc, text: str, offset: int) -> list[Sentence]:
-    """`text`: the paragraph `doc` was made from (doc.text would rebuild it from a Token object per token)."""
+    """`text`: the paragraph `doc` was made from (doc.text would rebuild it from a Token object per token).
+
+    Sentence starts as spaCy's `sentencizer` (punct_chars=SENTENCE_END) sets them: the first token, and after
+    a sentence end the first token that is neither punctuation nor a sentence end."""
     from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH
 
     # One array call instead of a Token object per token (the objects cost more than the tokenizer).
-    rows = doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT]).tolist()
-    words = [text[idx:idx + length] for idx, length, _, _ in rows]
-    starts_at = split_sentences(words, [bool(p) for _, _, _, p in rows])
     out: list[Sentence] = []
     toks: list[str] = []
     starts: list[int] = []
-    for word, (idx, _, space, _), sent_start in zip(words, rows, starts_at):
+    seen_end = False
+    first = True
+    for idx, length, space, punct in doc.to_array([IDX, LENGTH, IS_SPACE, IS_PUNCT]).tolist():
+        word = text[idx:idx + length]
+        end = word in _ENDS
+        if seen_end and not punct and not end:
+            sent_start, seen_end = True, False
+        else:
+            sent_start = first
+            seen_end = seen_end or end
+        first = False
         if sent_start and toks:
             out.append(_sentence(toks, starts))
             toks, starts = [], []

@@ -40,6 +40,7 @@ exports/attributions.jsonl
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -303,11 +304,12 @@ def docbin_parts(row: dict[str, Any], split: str, sentences: list[tokens.Sentenc
     array[:, _COL["NORM"]] = norm
     iob = [2] * n  # O
     types = [0] * n
-    first = {at: i for i, at in enumerate(offsets)}
-    last = {at + len(word): i for i, (at, word) in enumerate(zip(offsets, words))}
     for e in outermost(row["entities"]):  # the same entities, by the same rule, as docbin_doc's IOB tags
-        i, j = first.get(e["start"]), last.get(e["end"])
-        if i is not None and j is not None and j >= i:
+        # the word starting at the entity's start and the word ending at its end (words are never empty and
+        # never overlap, so both are found by bisection on the start offsets)
+        i = bisect_left(offsets, e["start"])
+        j = bisect_left(offsets, e["end"]) - 1
+        if i < n and offsets[i] == e["start"] and j >= i and offsets[j] + len(words[j]) == e["end"]:
             label = strings.add(e["label"])
             names.add(e["label"])
             iob[i], types[i] = 3, label
