@@ -13,7 +13,6 @@ possible and reported back, so the caller can say so.
 from __future__ import annotations
 
 import codecs
-import re
 import unicodedata
 from array import array
 from collections.abc import Callable, Sequence
@@ -205,9 +204,6 @@ def _place_title(scan: Scan, pk: str, body_k: int) -> tuple[tuple[int, int], int
     return None
 
 
-_LINE_END = re.compile(rb"\r\n|\r|\n|\Z")
-
-
 def map_lines(raw: str, line_numbers: Sequence[int], paragraphs: Sequence[str]) -> tuple[MapEntry, ...]:
     """Map each paragraph of a text capture to the bytes (UTF-8) of the 1-based raw line it came from.
 
@@ -217,18 +213,17 @@ def map_lines(raw: str, line_numbers: Sequence[int], paragraphs: Sequence[str]) 
     wanted = set(line_numbers)
     spans: dict[int, tuple[int, int]] = {}
     data = raw.encode("utf-8")  # UTF-8 is per character and line breaks are ASCII: the lines' bytes, in place
-    number = 1
+    lines = data.splitlines(keepends=True)  # bytes split on \r\n, \r and \n only: the cleaner's line breaks
+    if not lines or lines[-1].endswith((b"\n", b"\r")):
+        lines.append(b"")  # the empty last line after a final line break (the cleaner counts it too)
     line_start = 0
-    for m in _LINE_END.finditer(data):
+    for number, chunk in enumerate(lines, start=1):
         if number in wanted:
-            line = data[line_start : m.start()].decode("utf-8")
+            line = chunk.rstrip(b"\r\n").decode("utf-8")
             lead = 1 if number == 1 and line.startswith("\ufeff") else 0  # as the cleaner does
             start = line_start + len(line[:lead].encode("utf-8"))
             spans[number] = (start, start + len(line[lead:].rstrip().encode("utf-8")))
-        line_start = m.end()
-        number += 1
-        if m.start() == m.end():
-            break
+        line_start += len(chunk)
     return tuple(
         MapEntry(s, e, *spans[n]) for (s, e), n in zip(paragraph_ranges(paragraphs), line_numbers)
     )
