@@ -356,13 +356,6 @@ def _packer() -> Any:
     return Packer(use_bin_type=True)
 
 
-def docbin_bytes(document_rows: list[dict[str, Any]], split: str, sentences: dict[str, list[tokens.Sentence]]) -> bytes:
-    bin_ = new_docbin()
-    for row in document_rows:
-        add_to_docbin(bin_, row, split, sentences.get(row["doc_id"], []))
-    return bin_.to_bytes()
-
-
 # --- attributions ----------------------------------------------------------------------------
 
 
