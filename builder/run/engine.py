@@ -9,6 +9,8 @@ of workers, so every part file, and so the dataset folder, is byte-identical for
   from it (builder.run.fork) when the last build had the same key, while this one loads the reduce's modules.
 * `ray`: datatrove's RayPipelineExecutor on the Ray cluster RAY_ADDRESS names, or on one Ray starts on
   this machine with `workers` CPUs. Staging and part folders must then be on a filesystem every node sees.
+  Ray runs each task in a new process, which imports spaCy and the rest again (seconds): so a Ray task
+  runs a run of consecutive shards, one task per worker, not one shard.
 The step (`Shard`) is a plain picklable callable, the same for every executor (and for datatrove's
 SlurmPipelineExecutor: builder.run.slurm). No scheduling is written here.
 
@@ -146,19 +148,22 @@ def run_shard(job: Job, rank: int, on_doc: Callable[[], None] | None = None) -> 
 
 @dataclass(frozen=True, slots=True)
 class Shard:
-    """The datatrove pipeline step: process shard `rank` of the job, leave its result in the staging folder."""
+    """The datatrove pipeline step: process the shards of task `rank` of the job (one, or `per_task` in a row),
+    leave each one's result in the staging folder."""
 
     job: Job
 
     def __call__(self, data: object, rank: int = 0, world_size: int = 1) -> None:
         without_pandas()
-        rank = self.job.rank_of(rank)
-        result = run_shard(self.job, rank)
         folder = Path(self.job.staging)
-        tmp = folder / f".out-{rank:05d}.pkl"
-        with open(tmp, "wb") as f:
-            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"out-{rank:05d}.pkl")
+        for shard in self.job.shards_of(rank):  # `rank` is datatrove's task number
+            result = run_shard(self.job, shard)
+            tmp = folder / f".out-{shard:05d}.pkl"
+            with open(tmp, "wb") as f:
+                pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, folder / f"out-{shard:05d}.pkl")
+            if result.crash is not None or result.io_error is not None:
+                return  # the build stops at this shard: the task's later shards would be for nothing
 
 
 def listed(sources: Sequence[Source], by_doc: Mapping[str, list[Task]], own: Mapping[str, Path]) -> tuple[Iterator[tuple], None]:
@@ -211,6 +216,8 @@ def map_documents(
         elif engine == "inline" or (engine == "local" and (workers <= 1 or len(ran) < 2)):
             results = (run_shard(job, rank, on_doc=(lambda: on_doc(1)) if on_doc else None) for rank in ran)
         else:
+            if engine == "ray":  # a Ray task is a new process (its imports cost seconds): one task per worker
+                job = replace(job, per_task=-(-len(ran) // workers))
             results = _datatrove(engine, job, [staged[r][0] for r in ran], [staged[r][1] for r in ran], workers, on_doc)
         for rank, (size, _, hit) in enumerate(staged):
             if hit is None:
@@ -321,7 +328,7 @@ def _executor(engine: str, job: Job, tasks: int, workers: int):
 def _datatrove(engine: str, job: Job, sizes: list[int], firsts: list[str], workers: int,
                on_doc: Callable[[int], None] | None) -> Iterator[ShardResult]:  # fmt: skip
     staging = Path(job.staging)
-    executor = _executor(engine, job, len(sizes), workers)
+    executor = _executor(engine, job, -(-len(sizes) // job.per_task), workers)
     failed: list[BaseException] = []
 
     def run() -> None:

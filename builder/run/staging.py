@@ -31,11 +31,17 @@ class Job:
     keep_rows: bool = False  # send the rows back too (tests and in-process callers; memory grows with the corpus)
     cache: str | None = None  # builder.run.cache folder (a build only)
     build_key: str = ""  # builder.run.cache.build_key of this run
-    ranks: tuple[int, ...] = ()  # the shards the engine runs, by task (the others were cache hits); () = all
+    ranks: tuple[int, ...] = ()  # the shards the engine runs, in order (the others were cache hits); () = all
+    per_task: int = 1  # shards one engine task runs, one after the other
 
-    def rank_of(self, task: int) -> int:
-        """The shard an engine's task number runs."""
-        return self.ranks[task] if self.ranks else task
+    def rank_of(self, position: int) -> int:
+        """The shard at this position among those the engine runs."""
+        return self.ranks[position] if self.ranks else position
+
+    def shards_of(self, task: int) -> list[int]:
+        """The shards an engine's task runs, in order: `per_task` consecutive ones."""
+        positions = range(task * self.per_task, (task + 1) * self.per_task)
+        return [self.rank_of(p) for p in positions if not self.ranks or p < len(self.ranks)]
 
 
 def own_files(source: Source, export: Path | None, ctx: Context, sha: Callable[[str, os.stat_result], str | None]) -> list[tuple[str, str | None]]:

@@ -25,3 +25,12 @@ def test_own_paths_are_what_pathlib_makes_of_every_capture_file() -> None:
         assert _own_paths(source, export, ctx) == [
             (str(joined.parent), joined.name), ("/repo/text", "d.txt"), ("/repo/annotations/export", "d.json"),
         ], cap
+
+
+def test_a_task_runs_per_task_consecutive_shards_of_those_that_run() -> None:
+    from builder.run.staging import Job
+
+    job = Job("s", None, ranks=(2, 5, 6, 9, 11), per_task=3)
+    assert [job.shards_of(t) for t in range(2)] == [[2, 5, 6], [9, 11]]
+    assert [Job("s", None, ranks=(4, 7)).shards_of(t) for t in range(2)] == [[4], [7]]
+    assert Job("s", None).shards_of(3) == [3]  # no list: every shard runs, one a task
