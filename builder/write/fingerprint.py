@@ -59,6 +59,7 @@ def _kind(entry: os.DirEntry) -> str:
 
 
 def _inputs(cfg: BuildConfig) -> Iterator[Keyed]:
+    """Every input file of a build (repository-relative path, and its path) in `key` order."""
     singles = sorted((key(rel), rel, str(cfg.path(rel))) for rel in (cfg.labeling_config, cfg.registry) if cfg.path(rel).is_file())
     walks = [_walk(str(cfg.path(rel)), rel) for rel in sorted({cfg.raw_dir, cfg.text_dir, cfg.export_dir})]
     seen = None
@@ -66,12 +67,6 @@ def _inputs(cfg: BuildConfig) -> Iterator[Keyed]:
         if item[1] != seen:  # a single that a walk also finds
             seen = item[1]
             yield item
-
-
-def input_files(cfg: BuildConfig) -> Iterator[tuple[str, Path]]:
-    """Every input file of a build, repository-relative, in `key` order."""
-    for _, rel, path in _inputs(cfg):
-        yield rel, Path(path)
 
 
 def _part_lines(path: Path) -> Iterator[Keyed]:
