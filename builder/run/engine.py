@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from builder.config import BuildConfig
 from builder.errors import BuildError
 from builder.read.export import Task
 from builder.records import Source
@@ -47,7 +48,7 @@ from builder.write.parts import PartSummary, PartWriter
 
 ENGINES = ("local", "inline", "ray", "slurm")
 START_METHOD = "spawn"
-SHARD_DOCS = 500  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
+SHARD_DOCS = BuildConfig.shard_docs  # documents per shard unless the settings say otherwise (shard_docs in [tool.builder])
 TRIM_DOCS = 100  # a worker returns freed memory to the system after this many documents
 
 

@@ -60,7 +60,7 @@ class HashMemo:
         if found is not None:
             return found
         started = time.time_ns()
-        sha = sha256_file(Path(path))
+        sha = sha256_file(path)
         st = os.stat(path)
         if self._settled(st, started - RACY_NS):
             self.new[self._key(path, st)] = (self._stamp(st), sha)

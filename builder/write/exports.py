@@ -254,20 +254,29 @@ def add_to_docbin(bin_, row: dict[str, Any], split: str, sentences: list[tokens.
     bin_.add(docbin_doc(row, split, sentences))
 
 
+def _word_span(words: list[str], offsets: list[int], start: int, end: int) -> tuple[int, int] | None:
+    """The first and last word of [start:end), as Doc.char_span(..., alignment_mode="strict") finds them: it
+    must start at a word's start and end at a word's end. Words are never empty and never overlap, so both
+    are found by bisection on the start offsets."""
+    i = bisect_left(offsets, start)
+    j = bisect_left(offsets, end) - 1
+    if i < len(words) and offsets[i] == start and j >= i and offsets[j] + len(words[j]) == end:
+        return i, j
+    return None
+
+
 def docbin_doc(row: dict[str, Any], split: str, sentences: list[tokens.Sentence]):
     """The spaCy Doc of one `documents` row, as the DocBin export holds it."""
     from spacy.tokens import Doc
 
     words, spaces, starts, offsets = _doc_words(row["text"], sentences)
-    # Doc.char_span(..., alignment_mode="strict") from the offsets the Doc is built with: an entity is kept
-    # when it starts at a token's start and ends at a token's end (tokens are never empty). They go in as
-    # IOB tags, which set the same token attributes as `doc.ents = [Span, ...]` (O where there is none).
-    first = {at: i for i, at in enumerate(offsets)}
-    last = {at + len(word): i for i, (at, word) in enumerate(zip(offsets, words))}
+    # Entities go in as IOB tags, which set the same token attributes as `doc.ents = [Span, ...]` (O where
+    # there is none).
     iob = ["O"] * len(words)
     for e in outermost(row["entities"]):
-        i, j = first.get(e["start"]), last.get(e["end"])
-        if i is not None and j is not None and j >= i:
+        bounds = _word_span(words, offsets, e["start"], e["end"])
+        if bounds is not None:
+            i, j = bounds
             iob[i] = f"B-{e['label']}"
             iob[i + 1:j + 1] = [f"I-{e['label']}"] * (j - i)
     doc = Doc(tokens.nlp().vocab, words=words, spaces=spaces, sent_starts=starts, ents=iob)
@@ -305,11 +314,9 @@ def docbin_parts(row: dict[str, Any], split: str, sentences: list[tokens.Sentenc
     iob = [2] * n  # O
     types = [0] * n
     for e in outermost(row["entities"]):  # the same entities, by the same rule, as docbin_doc's IOB tags
-        # the word starting at the entity's start and the word ending at its end (words are never empty and
-        # never overlap, so both are found by bisection on the start offsets)
-        i = bisect_left(offsets, e["start"])
-        j = bisect_left(offsets, e["end"]) - 1
-        if i < n and offsets[i] == e["start"] and j >= i and offsets[j] + len(words[j]) == e["end"]:
+        bounds = _word_span(words, offsets, e["start"], e["end"])
+        if bounds is not None:
+            i, j = bounds
             label = strings.add(e["label"])
             names.add(e["label"])
             iob[i], types[i] = 3, label

@@ -167,7 +167,6 @@ class PartWriter:
         self._count(split, summary)
         pieces = None
         if self.exports and rows.get("documents"):
-            self._docbin(split)
             pieces = self._pieces(doc_id, split, rows)
             self._export(split, pieces)
         if outputs is not None:
@@ -187,7 +186,6 @@ class PartWriter:
                 where[config] = (start, batch.num_rows)
         self._count(split, summary)
         if self.exports and outputs.get("pieces") is not None:
-            self._docbin(split)
             self._export(split, outputs["pieces"])
         return where
 
@@ -230,7 +228,7 @@ class PartWriter:
     def _export(self, split: str, pieces: Mapping[str, Any]) -> None:
         if pieces["conll"]:
             self._stream(f"conll/{split}.conll").write(pieces["conll"])
-        self.docbins[split].add_parts(pieces["docbin"])
+        self._docbin(split).add_parts(pieces["docbin"])
         if len(self.docbins[split]) >= DOCBIN_DOCS:
             self._write_docbin(split)
         if pieces["attributions"]:
