@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-from builder.annotate.offsets import detect_convention, repair
+from builder.annotate.offsets import convention_and_repairs, repair
 from builder.annotate.reanchor import reanchor
 from builder.read.export import Annotation, Task
 from builder.records import Problem
@@ -42,17 +42,18 @@ def _is_span(item: dict[str, Any]) -> bool:
 
 def anchor(task: Task, ann: Annotation, committed: str) -> tuple[Annotation, list[Notice], list[Problem]]:
     """`ann` with every span's offsets in `committed` code points, plus notices and problems."""
-    items = [dict(i) for i in ann.result]
+    items = list(ann.result)  # _move puts new dicts in; the export's own are never changed
     spans = [k for k, i in enumerate(items) if _is_span(i)]
     record = f"{task.record} › annotation {ann.id}"
     notices: list[Notice] = []
     problems: list[Problem] = []
 
     claimed = [(items[k]["value"]["start"], items[k]["value"]["end"], _claimed(items[k])) for k in spans]
-    convention = detect_convention(task.text, claimed)
+    convention, repairs = convention_and_repairs(task.text, claimed)
+    if convention != "exact":  # the detected convention is tried first for every span
+        repairs = [repair(task.text, start, end, text, prefer=convention) for start, end, text in claimed]
     hows: Counter[str] = Counter()
-    for k, (start, end, text) in zip(spans, claimed):
-        fixed = repair(task.text, start, end, text, prefer=None if convention == "exact" else convention)
+    for k, (start, end, _), fixed in zip(spans, claimed, repairs):
         if fixed is not None and (fixed.start, fixed.end) != (start, end):
             _move(items, k, fixed.start, fixed.end)
             hows[fixed.how] += 1

@@ -228,16 +228,24 @@ def detect_convention(text: str, spans: Iterable[tuple[int, int, str | None]]) -
     do not vote, so one document written in UTF-16 is reported once, not once per span after the
     first emoji. Ties go to the simpler convention (order of HOWS).
     """
+    return convention_and_repairs(text, spans)[0]
+
+
+def convention_and_repairs(text: str, spans: Iterable[tuple[int, int, str | None]]) -> tuple[str, list[Repair | None]]:
+    """detect_convention's answer, and each span's `repair` with no preference: under "exact" these are
+    the repairs to apply (repairing again with prefer=None would find the same)."""
     omap = offset_map(text)
     votes: Counter[str] = Counter()
+    repairs = []
     for start, end, claimed in spans:
         r = repair(text, start, end, claimed, omap=omap)
+        repairs.append(r)
         if r is not None and r.how not in ("exact", "backslash-n"):
             votes[r.how] += 1
     if not votes:
-        return "exact"
+        return "exact", repairs
     best = max(votes.values())
-    return next(h for h in HOWS if votes[h] == best)
+    return next(h for h in HOWS if votes[h] == best), repairs
 
 
 def survey(text: str, spans: Sequence[tuple[int, int, str | None]]) -> Counter[str]:
