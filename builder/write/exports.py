@@ -372,6 +372,23 @@ def _span(span: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"start": span["start"], "end": span["end"], "text": span["text"]}
 
 
+def attribution_lines(rows: list[dict[str, Any]], split: str) -> str:
+    """The lines of exports/attributions.jsonl for `attribution` rows of one split: compact JSON, UTF-8 as is
+    but for U+2028/9, escaped, so a reader that splits lines as Python's str.splitlines does finds each record
+    on one line."""
+    import json
+
+    import orjson
+
+    lines = []
+    for record in attribution_records(rows, split):
+        try:  # json.dumps(ensure_ascii=False) with compact separators gives the same text, ten times slower
+            lines.append(orjson.dumps(record).decode("utf-8"))
+        except (orjson.JSONEncodeError, TypeError):  # what orjson refuses (a lone surrogate): json's text, or its error
+            lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+    return "".join(line + "\n" for line in lines).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
 def attribution_records(rows: list[dict[str, Any]], split: str) -> Iterator[dict[str, Any]]:
     """`attribution` rows of one split → the records of exports/attributions.jsonl."""
     for row in rows:

@@ -16,7 +16,6 @@ is the row check — but nothing is written. builder.write.assemble merges the p
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -221,7 +220,7 @@ class PartWriter:
         return {
             "conll": exports.conll(ner) if ner else "",
             "docbin": exports.docbin_parts(document, split, exports.sentences_of(ner).get(doc_id, [])),
-            "attributions": "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in exports.attribution_records(attribution, split)),
+            "attributions": exports.attribution_lines(attribution, split),
             "browser": browser.record_line(browser.doc_record(document, split, attribution, self.scheme)),
         }
 
