@@ -10,6 +10,7 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +42,7 @@ def gid(doc_id: str, region_id: str) -> str:
     return f"{doc_id}:{region_id}"
 
 
+@lru_cache(maxsize=4096)  # a corpus has few annotators, each named in every document they annotated
 def pseudonym(annotator: str, key: bytes) -> str:
     """Stable, non-identifying annotator id: HMAC-SHA256 of the Label Studio user under the corpus's secret key.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from functools import lru_cache
 from pathlib import Path
 
 import regex
@@ -25,6 +26,7 @@ HASHES = "raw_sha256.csv"
 _HASH_FIELDS = ("doc_id", "raw_sha256", "text_sha256")
 
 
+@lru_cache(maxsize=2)  # asked for the document being mapped by its raw and documents rows
 def text_sha256(text: str) -> str:
     """SHA-256 (lowercase hex) of a text as UTF-8: the `text_sha256` of the configs and the gold specs."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
