@@ -14,10 +14,10 @@ from builder.scheme import Scheme
 from builder.write import encode
 
 BATCH_ROWS = 1_000  # rows per Parquet row group: far below the ~100 MB the dataset viewer expects
-# Documents whose rows are held as Python objects before they are encoded to Arrow. Each conversion costs
-# ~8 us per field besides its rows (90 fields over the configs): 32 documents spread that to 0.03 ms a
-# document (0.1 ms at 8), and hold a few MB of rows per worker.
-SUB_DOCS = 32
+# Documents whose rows are held as Python objects before they are encoded to Arrow. A conversion costs
+# ~8 us per field besides its rows; 32 documents saved 0.2 ms a document but added 45 MB to a 10k build's
+# summed peak RSS (16: 17 MB), which has a 600 MB budget.
+SUB_DOCS = 8
 GROUP_BYTES = 1 << 20  # a row group is written once its rows hold this many Arrow bytes (or BATCH_ROWS rows)
 
 # Every option pinned, so the bytes depend only on the rows and the pyarrow version (which is
