@@ -62,8 +62,15 @@ def _utc(stamp: str | None) -> datetime | None:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
 
 
+_LAST_NESTING: list[Any] = [None, None]  # (attributions, parents) of the last call: a tuple held, so its id stays its own
+
+
 def nesting(attributions: tuple[Attribution, ...]) -> dict[str, Attribution | None]:
-    """Parent of each attribution: the smallest other CONTENT that contains its CONTENT."""
+    """Parent of each attribution: the smallest other CONTENT that contains its CONTENT. The documents,
+    attribution and annotations rows of one document ask for the same gold's: it is worked out once
+    (pairwise, so quadratic in the attributions). Callers read the dict, never change it."""
+    if _LAST_NESTING[0] is attributions:
+        return _LAST_NESTING[1]
     parents: dict[str, Attribution | None] = {}
     for a in attributions:
         outer = [
@@ -72,6 +79,7 @@ def nesting(attributions: tuple[Attribution, ...]) -> dict[str, Attribution | No
             and (b.content.start, b.content.end) != (a.content.start, a.content.end)
         ]
         parents[a.content.id] = min(outer, key=lambda b: b.content.end - b.content.start) if outer else None
+    _LAST_NESTING[:] = [attributions, parents]
     return parents
 
 
