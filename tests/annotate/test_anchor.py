@@ -150,3 +150,34 @@ def test_precomposed_ya_spans_are_lost_not_guessed(cli, corpus: Path) -> None:
     assert "কোরিয়ার" in result.stderr or "\u09df" in result.stderr
     codes = {line.split("  ")[0] for line in result.stderr.splitlines() if line and not line.startswith((" ", "Error", "hint"))}
     assert {c for c in codes if "problem(s)" not in c} == {"span-lost"}
+
+
+def _task_with(text: str, spans: list[tuple[int, int, str]]):
+    import copy
+
+    from builder.read.export import Annotation, Task
+
+    result = [{"id": f"r{k}", "type": "labels", "from_name": "entity", "to_name": "text",
+               "value": {"start": s, "end": e, "text": t, "labels": ["PER"]}} for k, (s, e, t) in enumerate(spans)]
+    ann = Annotation(id=1, annotator="a", created_at=None, updated_at=None, lead_time=None, ground_truth=False,
+                     was_cancelled=False, result=tuple(result), pointer="/0/annotations/0")
+    return Task("annotations/export/x.json", "/0", 1, "x", text, (ann,)), ann, copy.deepcopy(result)
+
+
+def test_anchor_applies_the_detected_convention_and_leaves_the_export_items_alone() -> None:
+    from builder.annotate.anchor import anchor
+
+    text = "😀 আমিনুল বলেন। 😀 রহিম ও করিম।"
+    names = ["আমিনুল", "রহিম", "করিম"]
+    # UTF-16 offsets: every name after an emoji is off by one unit per emoji before it
+    spans = [(cp_to_utf16(text, text.index(n)), cp_to_utf16(text, text.index(n) + len(n)), n) for n in names]
+    task, ann, before = _task_with(text, spans)
+    fixed, notices, problems = anchor(task, ann, text)
+    assert problems == [] and [n.code for n in notices] == ["offsets-repaired"] and notices[0].count == 3
+    assert [text[i["value"]["start"]:i["value"]["end"]] for i in fixed.result] == names
+    assert list(ann.result) == before  # the export's own items are not changed in place
+
+    exact = [(text.index(n), text.index(n) + len(n), n) for n in names]
+    task, ann, before = _task_with(text, exact)
+    fixed, notices, problems = anchor(task, ann, text)
+    assert (notices, problems) == ([], []) and list(fixed.result) == before
