@@ -213,14 +213,14 @@ class PartWriter:
 
     def _pieces(self, doc_id: str, split: str, rows: Rows) -> dict[str, Any]:
         """What a document adds to each export: CoNLL text, its DocBin parts, attribution lines, browser line."""
-        from builder.write import browser, exports
+        from builder.write import attributions, browser, exports
         ner = rows.get("ner", [])
         (document,) = rows["documents"]
         attribution = rows.get("attribution", [])
         return {
             "conll": exports.conll(ner) if ner else "",
             "docbin": exports.docbin_parts(document, split, exports.sentences_of(ner).get(doc_id, [])),
-            "attributions": exports.attribution_lines(attribution, split),
+            "attributions": attributions.attribution_lines(attribution, split),
             "browser": browser.record_line(browser.doc_record(document, split, attribution, self.scheme)),
         }
 
