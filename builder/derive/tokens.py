@@ -47,10 +47,13 @@ class Sentence:
 @cache
 def nlp() -> Language:
     """The shared pipeline, built once per process (no model download: blank language only)."""
-    import spacy
-    from spacy.util import compile_infix_regex
+    from builder.imports import paused_collector
 
-    pipeline = spacy.blank("bn")
+    with paused_collector():
+        import spacy
+        from spacy.util import compile_infix_regex
+
+        pipeline = spacy.blank("bn")
     pipeline.tokenizer.infix_finditer = compile_infix_regex([*pipeline.Defaults.infixes, QUOTE_INFIX]).finditer
     pipeline.add_pipe("sentencizer", config={"punct_chars": list(SENTENCE_END)})
     return pipeline

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from builder.annotate.adjudicate import POLICY
 from builder.config import BuildConfig
+from builder.imports import paused_collector
 from builder.release.finish import finish, into_folder
 from builder.release.manifest import Manifest
 from builder.run import pipeline
@@ -27,7 +27,8 @@ PRETTY_NAME = "Bengali News: Entities, Source Attribution and Stance"
 
 def card_inputs(cfg: BuildConfig, outcome: Outcome, folder: Path) -> CardInputs:
     """What the card says besides the data; writes folder/inputs.sha256 (builder.write.fingerprint) on the way."""
-    from builder.release.card import CardInputs
+    with paused_collector():
+        from builder.release.card import CardInputs  # datasets, unless the reduce's imports were done already
     from builder.write.fingerprint import write_manifest
 
     count, digest, listed = write_manifest(cfg, outcome.parts, folder)
@@ -55,16 +56,15 @@ def card_inputs(cfg: BuildConfig, outcome: Outcome, folder: Path) -> CardInputs:
 
 def _import_the_reduce() -> None:
     """What the reduce imports (the card's datasets, the figures' matplotlib), done while a rebuild's one
-    changed shard runs in another process. Not during a whole build: the workers' memory is counted then."""
-    import matplotlib.figure  # noqa: F401
-    from matplotlib.backends import backend_agg  # noqa: F401
+    changed shard runs in another process. Not during a whole build: the workers' memory is counted then.
+    What these imports made lives until the build ends: frozen out of the collector's sight (paused_collector),
+    a full collection triggered by the shards' results no longer walks hundreds of thousands of module objects."""
+    with paused_collector():
+        import matplotlib.figure  # noqa: F401
+        from matplotlib.backends import backend_agg  # noqa: F401
 
-    from builder.release import card  # noqa: F401  (imports datasets)
-    from builder.write import assemble  # noqa: F401
-
-    # What these imports made lives until the build ends: out of the collector's sight, a full collection
-    # triggered by the shards' results no longer walks hundreds of thousands of module objects.
-    gc.freeze()
+        from builder.release import card  # noqa: F401  (imports datasets)
+        from builder.write import assemble  # noqa: F401
 
 
 def _figures(folder: Path, stats: Any, scheme: Any, splits: Any, memo: plots.Memo | None) -> set[str]:

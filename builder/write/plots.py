@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from builder.imports import paused_collector
+
 IMAGES_DIR = "images"
 # file name -> caption, in the order the card shows them
 FIGURES: dict[str, str] = {
@@ -162,11 +164,12 @@ def _bars(
     horizontal: bool = False,
     integer: bool = True,
 ) -> None:
-    import matplotlib
-    import matplotlib.style  # the Agg canvas below is used directly, never pyplot's global state
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    with paused_collector():
+        import matplotlib
+        import matplotlib.style  # the Agg canvas below is used directly, never pyplot's global state
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
 
     with matplotlib.style.context("default"), matplotlib.rc_context({"font.family": "DejaVu Sans"}):
         fig = Figure(figsize=_SIZE, dpi=_DPI)
