@@ -10,8 +10,8 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from builder.annotate.adjudicate import Adjudication
