@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from builder.write.jsontext import compact
+
 
 def _span(span: dict[str, Any] | None) -> dict[str, Any] | None:
     if span is None:
@@ -32,20 +34,8 @@ def _span(span: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def attribution_lines(rows: list[dict[str, Any]], split: str) -> str:
-    """The lines of exports/attributions.jsonl for `attribution` rows of one split: compact JSON, UTF-8 as is
-    but for U+2028/9, escaped, so a reader that splits lines as Python's str.splitlines does finds each record
-    on one line."""
-    import json
-
-    import orjson
-
-    lines = []
-    for record in attribution_records(rows, split):
-        try:  # json.dumps(ensure_ascii=False) with compact separators gives the same text, ten times slower
-            lines.append(orjson.dumps(record).decode("utf-8"))
-        except (orjson.JSONEncodeError, TypeError):  # what orjson refuses (a lone surrogate): json's text, or its error
-            lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-    return "".join(line + "\n" for line in lines).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    """The lines of exports/attributions.jsonl for `attribution` rows of one split (builder.write.jsontext)."""
+    return "".join(compact(record) + "\n" for record in attribution_records(rows, split))
 
 
 def attribution_records(rows: list[dict[str, Any]], split: str) -> Iterator[dict[str, Any]]:

@@ -128,6 +128,19 @@ def write_plots(folder: Path, stats: Any, scheme: Any, splits: Sequence[str], me
     return written
 
 
+@functools.cache
+def _matplotlib() -> tuple[Any, Any, Any, Any]:
+    """matplotlib, imported once, before any figure exists: a drawn figure holds reference cycles, which the
+    freeze after a paused-collector import would otherwise keep for good."""
+    with paused_collector():
+        import matplotlib
+        import matplotlib.style  # the Agg canvas below is used directly, never pyplot's global state
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
+    return matplotlib, FigureCanvasAgg, Figure, MaxNLocator
+
+
 def _figure(path: Path, *, memo: Memo | None, **figure: Any) -> None:
     """_bars(path, **figure), or its PNG from the memo when the same figure was drawn before."""
     if memo is None:
@@ -164,13 +177,7 @@ def _bars(
     horizontal: bool = False,
     integer: bool = True,
 ) -> None:
-    with paused_collector():
-        import matplotlib
-        import matplotlib.style  # the Agg canvas below is used directly, never pyplot's global state
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-
+    matplotlib, FigureCanvasAgg, Figure, MaxNLocator = _matplotlib()
     with matplotlib.style.context("default"), matplotlib.rc_context({"font.family": "DejaVu Sans"}):
         fig = Figure(figsize=_SIZE, dpi=_DPI)
         FigureCanvasAgg(fig)
