@@ -133,20 +133,21 @@ def to_batch(rows: list[dict[str, Any]], arrow_schema: Any) -> Any:
         raise NotEncodable(str(e)) from None
 
 
-def data_bytes(batch: Any) -> int:
+def data_bytes(batch: Any, slots: list[tuple[bool, ...]] | None = None) -> int:
     """The bytes of a contiguous RecordBatch's values and offsets, validity bitmaps left out.
 
     RecordBatch.nbytes counts bitmaps, and whether an array has one depends on how it was made: rows
     converted from Python get none where nothing is null, the same rows read back from Parquet get one under
     every nullable struct. This figure is the same for the same rows however they were made, so the card's
-    num_bytes and the row groups do not depend on whether a document came from the cache."""
+    num_bytes and the row groups do not depend on whether a document came from the cache. `slots`:
+    validity_slots(batch.schema), which a caller writing many batches of one schema computes once."""
     total = 0
-    for column, slots in zip(batch.columns, _validity_slots(batch.schema)):
-        total += sum(b.size for b, validity in zip(column.buffers(), slots) if b is not None and not validity)
+    for column, kinds in zip(batch.columns, validity_slots(batch.schema) if slots is None else slots):
+        total += sum(b.size for b, validity in zip(column.buffers(), kinds) if b is not None and not validity)
     return total
 
 
-def _validity_slots(arrow_schema: Any) -> list[tuple[bool, ...]]:
+def validity_slots(arrow_schema: Any) -> list[tuple[bool, ...]]:
     return [_slots(field.type) for field in arrow_schema]
 
 

@@ -48,6 +48,7 @@ class Table:
         self.config, self.split, self.scheme, self.path = config, split, scheme, path
         self.arrow_schema = arrow_schema if arrow_schema is not None else schema.arrow_schema(config, scheme)
         self.encode = encode.row_encoder(config, scheme)
+        self.slots = encode.validity_slots(self.arrow_schema)
         self.counts = counts
         self.buffer: list[Any] = []  # per document: its encoded rows (a list) or its RecordBatch
         self.raw: list[list[dict[str, Any]]] = []  # per document: its rows as derived ([] for a RecordBatch)
@@ -107,7 +108,7 @@ class Table:
                                      [k for _, k in fresh], file_of, str(e))  # fmt: skip
             self.failed = True
             return
-        size = encode.data_bytes(record_batch)
+        size = encode.data_bytes(record_batch, self.slots)
         self.rows += record_batch.num_rows
         self.nbytes += size
         if self.path is None or self.failed:

@@ -41,3 +41,21 @@ def test_a_null_in_a_list_of_labels_stays_null_and_is_not_counted(scheme) -> Non
 def test_an_unknown_label_in_a_list_names_the_field(scheme) -> None:
     with pytest.raises(encode.NotEncodable, match=r"ner_tags: 'B-ALIEN' is not a label of the scheme"):
         _encode(scheme, "ner", [{"ner_tags": [scheme.bio_tags[0], "B-ALIEN"]}])
+
+
+def test_data_bytes_is_the_same_for_rows_made_in_python_and_read_back_from_parquet(scheme, tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from builder import schema
+
+    arrow_schema = schema.arrow_schema("ner", scheme)
+    tag = scheme.bio_tags[0]
+    rows = [{"id": f"d:s{i:04d}", "doc_id": "d", "sentence_index": i, "start": 0, "end": 1, "tokens": ["ক"],
+             "token_starts": [0], "ner_tags": [tag]} for i in range(3)]  # fmt: skip
+    encoded, _ = _encode(scheme, "ner", rows)
+    made = encode.to_batch(encoded, arrow_schema)
+    pq.write_table(pa.Table.from_batches([made]), tmp_path / "x.parquet")
+    read = pq.read_table(tmp_path / "x.parquet", schema=arrow_schema).combine_chunks().to_batches()[0]
+    slots = encode.validity_slots(arrow_schema)
+    assert encode.data_bytes(made) == encode.data_bytes(read) == encode.data_bytes(read, slots) > 0
