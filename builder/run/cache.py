@@ -221,20 +221,28 @@ def _link(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
-def load(cache: Path, key: str, part: Path | None) -> Any | None:
+def load(cache: Path, key: str, part: Path | None, *, linked: bool = False) -> Any | None:
     """The cached result of shard `key` with its part files linked into `part` (None: `check`, the result
-    only); None on a miss."""
-    entry = cache / key
+    only; `linked`: link_part did it already); None on a miss."""
     try:
-        with open(entry / RESULT, "rb") as f:
+        with open(cache / key / RESULT, "rb") as f:
             result = pickle.load(f)
-        if part is not None:
-            if part.exists():
-                shutil.rmtree(part)
-            shutil.copytree(entry / PART, part, copy_function=_link)
     except (OSError, pickle.UnpicklingError, EOFError):
         return None  # absent, or half removed: the shard runs again
+    if part is not None and not linked and not link_part(cache, key, part):
+        return None
     return result
+
+
+def link_part(cache: Path, key: str, part: Path) -> bool:
+    """The part files of shard `key` linked into `part` (a fresh folder); False if the entry is gone."""
+    try:
+        if part.exists():
+            shutil.rmtree(part)
+        shutil.copytree(cache / key / PART, part, copy_function=_link)
+    except OSError:
+        return False
+    return True
 
 
 def _read_only(folder: Path) -> None:

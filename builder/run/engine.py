@@ -6,7 +6,8 @@ of workers, so every part file, and so the dataset folder, is byte-identical for
 * `inline`: in this process, one shard after the other (also what `--workers 1` means).
 * `local`: Hugging Face datatrove's LocalPipelineExecutor: one datatrove task per shard, run by a pool of
   `workers` spawned processes. One shard alone (a rebuild) runs in this process, or in a process forked
-  from it (builder.run.fork) when the last build had the same key, while this one loads the reduce's modules.
+  from it (builder.run.fork) when the last build had the same key, while this one loads the reduce's modules
+  (the staging process has linked the unchanged shards' parts meanwhile).
 * `ray`: datatrove's RayPipelineExecutor on the Ray cluster RAY_ADDRESS names, or on one Ray starts on
   this machine with `workers` CPUs. Staging and part folders must then be on a filesystem every node sees.
   Ray runs each task in a new process, which imports spaCy and the rest again (seconds): so a Ray task
@@ -204,9 +205,12 @@ def map_documents(
     job = Job(str(staging), None if parts is None else str(parts), keep_rows, None if cache is None else str(cache), build_key)
     try:
         if engine == "inline":
-            staged, found = _read_and_stage(read, args, shard_docs, ctx, job)
+            staged, found, linked = _read_and_stage(read, args, shard_docs, ctx, job)
+        elif _rebuilding(job, engine, workers):
+            # most shards are hits: their parts are linked by the staging process, while this one loads spaCy
+            staged, found, linked = _apart(read, args, shard_docs, ctx, job, True, idle=_warm_map)
         else:
-            staged, found = _apart(read, args, shard_docs, ctx, job, idle=_warm_map if _rebuilding(job, engine, workers) else None)
+            staged, found, linked = _apart(read, args, shard_docs, ctx, job)
         if on_read is not None:
             on_read(found)
         ran = tuple(rank for rank, (_, _, hit) in enumerate(staged) if hit is None)
@@ -224,7 +228,7 @@ def map_documents(
             if hit is None:
                 yield _checked(next(results))
                 continue
-            yield _from_cache(job, rank, hit)
+            yield _from_cache(job, rank, hit, rank in linked)
             if on_doc is not None:
                 on_doc(size)
     finally:
@@ -232,15 +236,22 @@ def map_documents(
 
 
 def _read_and_stage(read: Callable[..., tuple[Iterable[tuple], Any]], args: tuple, shard_docs: int, ctx: Context,
-                    job: Job) -> tuple[list[tuple[int, str, str | None]], Any]:  # fmt: skip
+                    job: Job, link: bool = False) -> tuple[list[tuple[int, str, str | None]], Any, set[int]]:  # fmt: skip
+    """The shards staged, what reading found, and (`link`) the ranks of the hits whose parts are linked already."""
     items, found = read(*args)
     staged = stage(items, shard_docs, ctx, job)
     del items
     release_memory()
-    return staged, found
+    linked = set()
+    if link and job.parts is not None:
+        from builder.run import cache
+
+        linked = {rank for rank, (_, _, hit) in enumerate(staged)
+                  if hit is not None and cache.link_part(Path(job.cache), hit, Path(job.parts) / f"{rank:05d}")}  # fmt: skip
+    return staged, found, linked
 
 
-def _apart(*args: Any, idle: Callable[[], None] | None = None) -> tuple[list[tuple[int, str, str | None]], Any]:
+def _apart(*args: Any, idle: Callable[[], None] | None = None) -> tuple[list[tuple[int, str, str | None]], Any, set[int]]:
     """_read_and_stage in a forked child process, where there is fork (else here)."""
     return forked(_read_and_stage, *args, idle=idle) if can_fork() else _read_and_stage(*args)
 
@@ -278,11 +289,12 @@ def _shard_apart(job: Job, rank: int) -> ShardResult:
     return run_shard(job, rank)
 
 
-def _from_cache(job: Job, rank: int, key: str) -> ShardResult:
-    """A shard found in the cache before the map: its part linked into place, its result as stored."""
+def _from_cache(job: Job, rank: int, key: str, linked: bool = False) -> ShardResult:
+    """A shard found in the cache before the map: its part linked into place (unless `linked` already), its
+    result as stored."""
     from builder.run import cache
 
-    hit = cache.load(Path(job.cache), key, None if job.parts is None else Path(job.parts) / f"{rank:05d}")
+    hit = cache.load(Path(job.cache), key, None if job.parts is None else Path(job.parts) / f"{rank:05d}", linked=linked)
     if hit is None:  # the entry went between the probe and now (another build pruned it)
         raise BuildError(f"the cache entry of shard {rank} went away during the build", "build again")
     hit.cached = True

@@ -179,6 +179,23 @@ def test_a_rebuild_reuses_unchanged_shards_and_documents_and_equals_a_clean_buil
     assert tree_digest(out) == tree_digest(clean)
 
 
+def test_a_cached_part_is_linked_not_copied_and_a_gone_entry_is_a_miss(cli, seven: Path, tmp_path: Path) -> None:
+    """A rebuild's staging process links the hits' parts (link_part); the builder then reads their results only."""
+    corpus = shutil.copytree(seven, tmp_path / "corpus", ignore=shutil.ignore_patterns("build"))
+    assert cli.invoke(app, ["build", "--root", str(corpus), "--out", str(tmp_path / "out"), "--quiet"]).exit_code == 0
+    folder = corpus / "build" / "cache"
+    key = sorted(e.name for e in folder.iterdir() if cache._is_entry(e.name))[0]
+    part = tmp_path / "part"
+    assert cache.link_part(folder, key, part)
+    stored = sorted(f.relative_to(folder / key / cache.PART) for f in (folder / key / cache.PART).rglob("*") if f.is_file())
+    assert stored and stored == sorted(f.relative_to(part) for f in part.rglob("*") if f.is_file())
+    assert all((part / f).samefile(folder / key / cache.PART / f) for f in stored)
+    (part / "stray").write_text("x", encoding="utf-8")
+    assert cache.load(folder, key, part, linked=True) is not None and (part / "stray").exists()  # left as it is
+    assert cache.load(folder, key, part) is not None and not (part / "stray").exists()  # linked afresh
+    assert cache.load(folder, "0" * 64, part) is None and not cache.link_part(folder, "0" * 64, tmp_path / "other")
+
+
 def test_reused_rows_fill_the_same_batches_and_row_groups_as_fresh_ones(cli, seven: Path, tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """One shard of seven documents, batches of two documents and row groups of five rows: a changed
