@@ -242,7 +242,7 @@ def _read_and_stage(read: Callable[..., tuple[Iterable[tuple], Any]], args: tupl
     staged = stage(items, shard_docs, ctx, job)
     del items
     release_memory()
-    linked = set()
+    linked: set[int] = set()
     if link and job.parts is not None:
         from builder.run import cache
 
