@@ -88,8 +88,6 @@ def run_measured(cmd: list[str], *, memory: bool = True) -> dict[str, float]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = [0]
     done = threading.Event()
-    if not memory:
-        done.set()
 
     def sample() -> None:
         while not done.is_set():
@@ -102,11 +100,13 @@ def run_measured(cmd: list[str], *, memory: bool = True) -> dict[str, float]:
             done.wait(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
     done.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:2])} failed:\n{err.decode(errors='replace')[-3000:]}")
     return {"seconds": seconds, "peak_rss_mb": peak[0] / 2**20, "stdout": out.decode(errors="replace")}

@@ -59,10 +59,8 @@ def _import_the_reduce() -> None:
     changed shard runs in another process. Not during a whole build: the workers' memory is counted then.
     What these imports made lives until the build ends: frozen out of the collector's sight (paused_collector),
     a full collection triggered by the shards' results no longer walks hundreds of thousands of module objects."""
+    plots.matplotlib_modules()
     with paused_collector():
-        import matplotlib.figure  # noqa: F401
-        from matplotlib.backends import backend_agg  # noqa: F401
-
         from builder.release import card  # noqa: F401  (imports datasets)
         from builder.write import assemble  # noqa: F401
 

@@ -129,9 +129,10 @@ def write_plots(folder: Path, stats: Any, scheme: Any, splits: Sequence[str], me
 
 
 @functools.cache
-def _matplotlib() -> tuple[Any, Any, Any, Any]:
-    """matplotlib, imported once, before any figure exists: a drawn figure holds reference cycles, which the
-    freeze after a paused-collector import would otherwise keep for good."""
+def matplotlib_modules() -> tuple[Any, Any, Any, Any]:
+    """What the figures use of matplotlib, imported once (a rebuild's builder does it ahead, while its changed
+    shard runs) and before any figure exists: a drawn figure holds reference cycles, which the freeze after a
+    paused-collector import would otherwise keep for good."""
     with paused_collector():
         import matplotlib
         import matplotlib.style  # the Agg canvas below is used directly, never pyplot's global state
@@ -177,7 +178,7 @@ def _bars(
     horizontal: bool = False,
     integer: bool = True,
 ) -> None:
-    matplotlib, FigureCanvasAgg, Figure, MaxNLocator = _matplotlib()
+    matplotlib, FigureCanvasAgg, Figure, MaxNLocator = matplotlib_modules()
     with matplotlib.style.context("default"), matplotlib.rc_context({"font.family": "DejaVu Sans"}):
         fig = Figure(figsize=_SIZE, dpi=_DPI)
         FigureCanvasAgg(fig)
